@@ -1,0 +1,61 @@
+"""Framework-free architecture arithmetic for CNNs: shapes, params, MACs, activations, receptive fields.
+
+Stdlib only at import (``dltool archcalc vgg19`` must not import TensorFlow). The Keras path lives in
+``dltool.archcalc.keras_model`` and imports TensorFlow/Keras inside its functions.
+
+    >>> from dltool.archcalc import build
+    >>> build("vgg19").total_params
+    143667240
+
+Modules: ``core`` (layer rows, NetworkReport, memory), ``networks`` (AlexNet and VGG by name, published totals),
+``inception`` (naive vs reduced Inception module), ``receptive`` (stacked receptive fields).
+"""
+
+from dltool.archcalc.core import (
+    DTYPE_BYTES,
+    FC,
+    LRN,
+    AdaptiveAvgPool,
+    Conv,
+    LayerRow,
+    Memory,
+    NetworkReport,
+    Pool,
+    Reference,
+    analyze,
+    bytes_to_mb,
+    bytes_to_mib,
+)
+from dltool.archcalc.inception import InceptionBranch, InceptionComparison, InceptionModule, InceptionOp, inception
+from dltool.archcalc.networks import NETWORKS, build, known_names, parse_input, resolve_name
+from dltool.archcalc.receptive import RFStep, StackedRF, receptive_field_steps, stacked_receptive_field
+
+__all__ = [
+    "DTYPE_BYTES",
+    "FC",
+    "LRN",
+    "NETWORKS",
+    "AdaptiveAvgPool",
+    "Conv",
+    "InceptionBranch",
+    "InceptionComparison",
+    "InceptionModule",
+    "InceptionOp",
+    "LayerRow",
+    "Memory",
+    "NetworkReport",
+    "Pool",
+    "RFStep",
+    "Reference",
+    "StackedRF",
+    "analyze",
+    "build",
+    "bytes_to_mb",
+    "bytes_to_mib",
+    "inception",
+    "known_names",
+    "parse_input",
+    "receptive_field_steps",
+    "resolve_name",
+    "stacked_receptive_field",
+]

@@ -1,0 +1,131 @@
+"""The root ``dltool`` app: one command per experiment, global options, and the map from errors to exit codes.
+
+Nothing here imports TensorFlow: ``dltool --help``, shell completion and ``archcalc`` stay fast. Each command
+imports what it needs inside its body.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from dltool.cli._click import click
+
+from dltool import __version__
+
+# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is not for our users; set before any TF import.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from dltool.errors import DltoolError, ExitCode
+
+
+class _DltoolGroup(TyperGroup):
+    """Maps a :class:`DltoolError` to its exit code and one line on stderr, Ctrl-C to 130.
+
+    This lives in the click group (not only in :func:`main`) so that ``CliRunner`` tests see the same codes.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        """Run the app; a click usage error becomes one line on stderr and exit 2 (no usage box)."""
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else 0
+        except click.exceptions.NoArgsIsHelpError as err:
+            err.show()
+            code = 0
+        except click.ClickException as err:
+            where = err.ctx.command_path if getattr(err, "ctx", None) else "dltool"
+            message = err.format_message().rstrip(".")
+            click.echo(f"dltool: error: {message}. See '{where} --help'.", err=True)
+            code = err.exit_code
+        except typer.Abort:
+            click.echo("dltool: interrupted; finished results were kept.", err=True)
+            code = int(ExitCode.INTERRUPTED)
+        except BrokenPipeError:  # `dltool … | head`: the reader left; not an error of ours
+            sys.stderr.close()
+            code = 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DltoolError as err:
+            if _traceback_wanted(ctx):
+                raise
+            click.echo(f"dltool: error: {err.one_line()}", err=True)
+            ctx.exit(int(err.code))
+        except KeyboardInterrupt:
+            if _traceback_wanted(ctx):
+                raise
+            click.echo("dltool: interrupted; finished results were kept.", err=True)
+            ctx.exit(int(ExitCode.INTERRUPTED))
+
+
+def _traceback_wanted(ctx: click.Context) -> bool:
+    return bool(ctx.obj and ctx.obj.get("traceback"))
+
+
+app = typer.Typer(
+    cls=_DltoolGroup,
+    name="dltool",
+    help="The classic experiments of deep-learning-systems courses, one command each, measured for real.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dltool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the full Python traceback of an error instead of one line.")
+    ] = False,
+) -> None:
+    """Deep-learning-systems experiments on TensorFlow: tables on a terminal, --json for pipelines, plots on disk.
+
+    Exit codes: 0 ok, 1 run failed, 2 bad usage or input, 3 missing data or devices, 130 interrupted.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["traceback"] = traceback
+
+
+def _register() -> None:
+    from dltool.cli.commands import COMMANDS
+
+    for register in COMMANDS:
+        register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="dltool", standalone_mode=True)
+    except SystemExit as done:
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

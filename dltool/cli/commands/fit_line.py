@@ -1,0 +1,78 @@
+"""``dltool fit-line``: optimizers × learning rates on a least-squares line fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dltool.cli import options as opt
+
+
+def fit_line(
+    optimizers: Annotated[Optional[str], typer.Option("--optimizers", help="Comma-separated: gd, momentum, nesterov, "
+                          "adagrad, adadelta, rmsprop, rmsprop-nesterov, adam, ftrl.", show_default=False)] = None,
+    lrs: Annotated[Optional[str], typer.Option("--lrs", help="Comma-separated learning rates (with --optimizers: "
+                   "every optimizer × every lr; default 0.01).", show_default=False)] = None,
+    momentums: Annotated[str, typer.Option("--momentums", help="Momentum study values ('' to skip).")]
+    = "0.2,0.4,0.6,0.8",
+    momentum_lrs: Annotated[str, typer.Option("--momentum-lrs", help="Learning rates of the momentum study.")]
+    = "0.01,0.001",
+    iterations: Annotated[int, typer.Option("--iterations", min=1, help="Full-batch steps per run.")] = 1000,
+    points: Annotated[int, typer.Option("--points", help="Number of generated points.")] = 100,
+    noise: Annotated[float, typer.Option("--noise", help="Standard deviation of the noise on y.")] = 1.0,
+    true_w: Annotated[float, typer.Option("--true-w", help="Slope of the generating line.")] = 2.0,
+    true_b: Annotated[float, typer.Option("--true-b", help="Intercept of the generating line.")] = 1.0,
+    x_min: Annotated[float, typer.Option("--x-min", help="Smallest x of generated points.")] = 0.0,
+    x_max: Annotated[float, typer.Option("--x-max", help="Largest x of generated points.")] = 10.0,
+    csv_file: Annotated[Optional[Path], typer.Option("--points-csv", help="Read points from a CSV with x,y columns.",
+                        show_default=False)] = None,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """Fit y = w·x + b with each optimizer and learning rate (full batch) and compare.
+
+    Default grid (the reports'): GD at 0.01, 0.001, 0.0001 and 0.3 (diverges), Adam, Adagrad, Adadelta, RMSProp
+    and FTRL at 0.01, then momentum 0.2/0.4/0.6/0.8 × lr 0.01, 0.001; 1,000 iterations each. Status compares
+    the final loss with the least-squares optimum: converged (within 1 %), slow, or diverged.
+    """
+    from dltool.experiments import fit_line as exp
+    from dltool.experiments.common import parse_floats, parse_names
+    from dltool.report import output, views
+    from dltool.report.export import RunRecorder, new_run_dir
+    from dltool.report.progress import SweepProgress
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    cfg = exp.FitLineConfig(
+        optimizers=parse_names(optimizers), lrs=parse_floats(lrs, "--lrs"),
+        momentums=parse_floats(momentums, "--momentums") if momentums.strip() else [],
+        momentum_lrs=parse_floats(momentum_lrs, "--momentum-lrs"), iterations=iterations, points=points,
+        noise=noise, true_w=true_w, true_b=true_b, x_min=x_min, x_max=x_max, csv=csv_file, seed=seed)
+    grid = cfg.grid()  # validates names and values before TensorFlow starts
+    exp.load_points(cfg)
+    run_dir = None if no_save else new_run_dir("fit-line", out)
+    recorder = RunRecorder(run_dir, "fit-line", cfg) if run_dir else None
+    with SweepProgress(len(grid), "fit-line") as progress:
+        try:
+            result = exp.run(cfg, on_run=recorder.add_run if recorder else None, progress=progress)
+        except KeyboardInterrupt:
+            if recorder:
+                recorder.finish("interrupted")
+            raise
+    tables, footer = views.fit_line(result)
+    if recorder:
+        recorder.set("environment", result.environment)
+        recorder.finish(x=result.x, y=result.y, lstsq_w=result.lstsq_w, lstsq_b=result.lstsq_b,
+                        optimal_loss=result.optimal_loss)
+        views.fit_line_plots(result, run_dir)
+        footer.append(f"Results and plots: {run_dir}/")
+    output.emit(tables, result, fmt, footer)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fit-line")(fit_line)

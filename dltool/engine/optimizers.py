@@ -1,0 +1,175 @@
+"""Optimizers by name, learning-rate schedules, and the one Keras lacks: RMSProp with Nesterov momentum.
+
+Names: gd, momentum, nesterov, adagrad, adadelta, rmsprop, rmsprop-nesterov, adam, ftrl.
+Learning rates are floats: Keras rejects an int (``learning_rate=3`` raises ValueError), so we cast.
+Keras ``Adadelta`` defaults to lr 0.001 whereas Zeiler's original uses 1.0; we pass the user's lr as is.
+
+Update equations (g: gradient, η: learning rate), shown by ``--help`` of the commands that use them:
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dltool.errors import UsageError
+
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    name: str
+    title: str
+    equations: str
+    defaults: str
+
+
+OPTIMIZERS: dict[str, OptimizerInfo] = {
+    "gd": OptimizerInfo("gd", "Gradient descent", "θ ← θ − η·g", "η"),
+    "momentum": OptimizerInfo("momentum", "Momentum", "v ← μ·v − η·g;  θ ← θ + v", "η, μ=--momentum (0.9)"),
+    "nesterov": OptimizerInfo("nesterov", "Nesterov momentum", "v ← μ·v − η·g;  θ ← θ + μ·v − η·g",
+                              "η, μ=--momentum (0.9)"),
+    "adagrad": OptimizerInfo("adagrad", "AdaGrad", "r ← r + g²;  θ ← θ − η·g/(√r + ε)",
+                             "η, r₀=0.1, ε=1e-7"),
+    "adadelta": OptimizerInfo("adadelta", "AdaDelta",
+                              "r ← ρr + (1−ρ)g²;  Δ ← −√(s+ε)/√(r+ε)·g;  s ← ρs + (1−ρ)Δ²;  θ ← θ + η·Δ",
+                              "η (Zeiler: 1.0), ρ=0.95, ε=1e-7"),
+    "rmsprop": OptimizerInfo("rmsprop", "RMSProp", "r ← ρr + (1−ρ)g²;  θ ← θ − η·g/√(r + ε)",
+                             "η, ρ=0.9, ε=1e-7"),
+    "rmsprop-nesterov": OptimizerInfo(
+        "rmsprop-nesterov", "RMSProp + Nesterov",
+        "r ← ρr + (1−ρ)g²;  v ← μv + η·g/√(r+ε);  θ ← θ − (μv + η·g/√(r+ε))",
+        "η, ρ=0.9, μ=--momentum (0.9), ε=1e-7"),
+    "adam": OptimizerInfo("adam", "Adam",
+                          "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η·m̂/(√v̂ + ε)",
+                          "η, β₁=0.9, β₂=0.999, ε=1e-7"),
+    "ftrl": OptimizerInfo("ftrl", "FTRL-Proximal",
+                          "n ← n + g²;  σ = (√n − √n_prev)/η;  z ← z + g − σθ;  θ = −z/(√n/η) (λ=0)",
+                          "η, n₀=0.1, λ₁=λ₂=0"),
+}
+
+ALIASES = {"sgd": "gd", "adadelta": "adadelta", "rmsprop_nesterov": "rmsprop-nesterov", "nag": "nesterov",
+           "rmspropnesterov": "rmsprop-nesterov"}
+
+SCHEDULES = ("constant", "inverse-time")
+
+__doc__ += "\n".join(f"- {i.name}: {i.equations}" for i in OPTIMIZERS.values())
+
+
+def canonical(name: str) -> str:
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in OPTIMIZERS:
+        import difflib
+
+        close = difflib.get_close_matches(key, list(OPTIMIZERS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UsageError(f"unknown optimizer {name!r}", f"{hint}choose from {', '.join(OPTIMIZERS)}")
+    return key
+
+
+def check_lr(lr: float) -> float:
+    lr = float(lr)
+    if not math.isfinite(lr) or lr <= 0:
+        raise UsageError(f"learning rate must be a positive number, got {lr}", "use e.g. --lrs 0.01,0.1")
+    return lr
+
+
+def schedule(lr: float, kind: str = "constant", decay: float = 0.1, decay_steps: int = 1):
+    """Constant η, or inverse time η₀/(1 + δ·k/decay_steps) (k counts steps; decay_steps=steps per epoch
+    makes k count epochs)."""
+    import keras
+
+    lr = check_lr(lr)
+    if kind == "constant":
+        return lr
+    if kind == "inverse-time":
+        return keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=decay_steps, decay_rate=decay)
+    raise UsageError(f"unknown schedule {kind!r}", f"choose one of {', '.join(SCHEDULES)}")
+
+
+def _rmsprop_nesterov_class():
+    import keras
+    from keras import ops
+
+    class RMSPropNesterov(keras.optimizers.Optimizer):
+        """RMSProp with Nesterov momentum (Hinton's lecture 6e; Goodfellow et al., Algorithm 8.6).
+
+        Written in the "look-ahead" form that Keras uses for SGD with Nesterov (the stored parameters are the
+        look-ahead point), so the gradient at the current variables suffices:
+            r ← ρ·r + (1−ρ)·g²
+            v ← μ·v + η·g/√(r+ε)
+            θ ← θ − (μ·v + η·g/√(r+ε))
+        """
+
+        def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.9, epsilon=1e-7, name="rmsprop_nesterov",
+                     **kwargs):
+            super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+            self.rho = rho
+            self.momentum = momentum
+            self.epsilon = epsilon
+
+        def build(self, var_list):
+            if self.built:
+                return
+            super().build(var_list)
+            self._velocities = self.add_optimizer_variables(var_list, "velocity")
+            self._momentums = self.add_optimizer_variables(var_list, "momentum")
+
+        def update_step(self, gradient, variable, learning_rate):
+            lr = ops.cast(learning_rate, variable.dtype)
+            gradient = ops.cast(gradient, variable.dtype)
+            index = self._get_variable_index(variable)
+            velocity, momentum = self._velocities[index], self._momentums[index]
+            self.assign(velocity, ops.add(ops.multiply(self.rho, velocity),
+                                          ops.multiply(1 - self.rho, ops.square(gradient))))
+            increment = ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(velocity, self.epsilon)))
+            self.assign(momentum, ops.add(ops.multiply(self.momentum, momentum), increment))
+            self.assign_sub(variable, ops.add(ops.multiply(self.momentum, momentum), increment))
+
+        def get_config(self):
+            config = super().get_config()
+            config.update(rho=self.rho, momentum=self.momentum, epsilon=self.epsilon)
+            return config
+
+    return RMSPropNesterov
+
+
+_RMSPROP_NESTEROV = None
+
+
+def rmsprop_nesterov(**kwargs):
+    global _RMSPROP_NESTEROV
+    if _RMSPROP_NESTEROV is None:
+        _RMSPROP_NESTEROV = _rmsprop_nesterov_class()
+    return _RMSPROP_NESTEROV(**kwargs)
+
+
+def make_optimizer(name: str, lr: float | object, momentum: float = 0.9, **kwargs):
+    """A fresh Keras optimizer by registry name. ``lr`` is a float or a Keras schedule."""
+    import keras
+
+    key = canonical(name)
+    if isinstance(lr, (int, float)):
+        lr = check_lr(lr)
+    if key in ("momentum", "nesterov", "rmsprop-nesterov") and not 0 <= momentum < 1:
+        raise UsageError(f"momentum must be in [0, 1), got {momentum}", "use e.g. --momentum 0.9")
+    opt = keras.optimizers
+    if key == "gd":
+        return opt.SGD(learning_rate=lr, **kwargs)
+    if key == "momentum":
+        return opt.SGD(learning_rate=lr, momentum=momentum, **kwargs)
+    if key == "nesterov":
+        return opt.SGD(learning_rate=lr, momentum=momentum, nesterov=True, **kwargs)
+    if key == "adagrad":
+        return opt.Adagrad(learning_rate=lr, **kwargs)
+    if key == "adadelta":
+        return opt.Adadelta(learning_rate=lr, **kwargs)
+    if key == "rmsprop":
+        return opt.RMSprop(learning_rate=lr, **kwargs)
+    if key == "rmsprop-nesterov":
+        return rmsprop_nesterov(learning_rate=lr, momentum=momentum, **kwargs)
+    if key == "adam":
+        return opt.Adam(learning_rate=lr, **kwargs)
+    if key == "ftrl":
+        return opt.Ftrl(learning_rate=lr, **kwargs)
+    raise AssertionError(key)

@@ -1,0 +1,174 @@
+"""fit-line: fit y = w·x + b with each optimizer and learning rate, full batch, through the engine.
+
+The reports' first experiment. Default data: 100 points, x uniform on [0, 10], y = 2x + 1 + N(0, 1). On this
+data the loss' Hessian has eigenvalues ≈ 68 and ≈ 0.5, so plain GD is stable only for η < 2/68 ≈ 0.03: GD at
+0.3 diverges (as in the reports), 0.01 converges in 1,000 iterations and 0.001/0.0001 are slow. The status of a
+run compares its final loss with the least-squares optimum (numpy's lstsq on the same points):
+converged if within 1 % of it, slow otherwise, diverged if the loss became non-finite or exploded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from dltool.errors import UsageError
+
+DEFAULT_GRID: list[tuple[str, float, float | None]] = (
+    [("gd", lr, None) for lr in (0.01, 0.001, 0.0001, 0.3)]
+    + [(name, 0.01, None) for name in ("adam", "adagrad", "adadelta", "rmsprop", "ftrl")]
+)
+MOMENTUM_VALUES = (0.2, 0.4, 0.6, 0.8)
+MOMENTUM_LRS = (0.01, 0.001)
+
+
+@dataclass
+class FitLineConfig:
+    optimizers: list[str] | None = None  # None: the reports' grid
+    lrs: list[float] | None = None  # with optimizers: every optimizer × every lr
+    momentums: list[float] | None = None  # momentum study values (None: 0.2, 0.4, 0.6, 0.8; [] to skip)
+    momentum_lrs: list[float] | None = None  # learning rates of the momentum study (None: 0.01, 0.001)
+    iterations: int = 1000  # full-batch steps per run
+    points: int = 100
+    noise: float = 1.0  # standard deviation of the noise added to y
+    true_w: float = 2.0
+    true_b: float = 1.0
+    x_min: float = 0.0
+    x_max: float = 10.0
+    csv: Path | None = None  # read x,y from here instead of generating
+    seed: int = 0
+    tolerance: float = 0.01  # "converged": final loss within 1 % of the least-squares optimum
+
+    def grid(self) -> list[tuple[str, float, float | None]]:
+        """(optimizer, lr, momentum) of every run, in order."""
+        from dltool.engine.optimizers import canonical, check_lr
+
+        if self.optimizers is None and self.lrs is None:
+            runs = list(DEFAULT_GRID)
+        else:
+            names = [canonical(n) for n in (self.optimizers or ["gd", "adam", "adagrad", "adadelta", "rmsprop",
+                                                                  "ftrl"])]
+            runs = [(n, check_lr(lr), None) for n in names for lr in (self.lrs or [0.01])]
+        momentums = MOMENTUM_VALUES if self.momentums is None else self.momentums
+        for m in momentums:
+            if not 0 < m < 1:
+                raise UsageError(f"momentum must be in (0, 1), got {m}", "use e.g. --momentums 0.2,0.4,0.6,0.8")
+        runs += [("momentum", check_lr(lr), m) for lr in (self.momentum_lrs or MOMENTUM_LRS) for m in momentums]
+        return runs
+
+
+@dataclass
+class LineRun:
+    optimizer: str
+    lr: float
+    momentum: float | None
+    status: str  # converged | slow | diverged
+    final_loss: float | None
+    w: float | None
+    b: float | None
+    w_error: float | None  # |w − true w|
+    b_error: float | None
+    iterations: int  # steps run before stopping
+    seconds: float
+    losses: list[float] = field(default_factory=list)  # loss after each iteration (finite part)
+
+
+@dataclass
+class FitLineResult:
+    config: FitLineConfig
+    x: list[float]
+    y: list[float]
+    true_w: float | None
+    true_b: float | None
+    lstsq_w: float
+    lstsq_b: float
+    optimal_loss: float
+    runs: list[LineRun]
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def load_points(cfg: FitLineConfig) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
+    from dltool.data.synthetic import line_points, read_xy_csv
+
+    if cfg.csv is not None:
+        x, y = read_xy_csv(cfg.csv)
+        return np.asarray(x, "float32"), np.asarray(y, "float32"), None, None
+    if cfg.points < 2:
+        raise UsageError(f"--points must be at least 2, got {cfg.points}", "use e.g. --points 100")
+    if cfg.noise < 0:
+        raise UsageError(f"--noise is a standard deviation and must be ≥ 0, got {cfg.noise}", "use e.g. --noise 1")
+    if cfg.x_max <= cfg.x_min:
+        raise UsageError(f"x range is empty ({cfg.x_min} to {cfg.x_max})", "give --x-min below --x-max")
+    x, y = line_points(cfg.points, cfg.true_w, cfg.true_b, cfg.noise, cfg.seed, x_range=(cfg.x_min, cfg.x_max))
+    return np.asarray(x, "float32"), np.asarray(y, "float32"), cfg.true_w, cfg.true_b
+
+
+def run(cfg: FitLineConfig, on_run: Callable[[LineRun], None] | None = None, progress: Any = None) -> FitLineResult:
+    """Train every (optimizer, lr, momentum) of the grid; ``on_run`` gets each run as soon as it finishes."""
+    if cfg.iterations < 1:
+        raise UsageError(f"--iterations must be ≥ 1, got {cfg.iterations}", "use e.g. --iterations 1000")
+    grid = cfg.grid()
+    x, y, true_w, true_b = load_points(cfg)
+    design = np.stack([x, np.ones_like(x)], axis=1).astype("float64")
+    (lw, lb), *_ = np.linalg.lstsq(design, y.astype("float64"), rcond=None)
+    optimal = float(np.mean((design @ np.array([lw, lb]) - y) ** 2))
+
+    import keras
+
+    from dltool.engine.devices import environment, make_strategy
+    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.optimizers import make_optimizer
+
+    strategy, setup = make_strategy("default")
+
+    def model_fn():
+        return keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros",
+                                                                        bias_initializer="zeros")])
+
+    engines: dict[tuple[str, float | None], Engine] = {}
+    runs: list[LineRun] = []
+    fit_cfg = FitConfig(epochs=0, steps=cfg.iterations, batch_size=len(x), shuffle=False,
+                        steps_per_execution=cfg.iterations, evaluate=False, divergence_factor=1e6)
+    xs, ys = x.reshape(-1, 1), y.reshape(-1, 1)
+    for name, lr, momentum in grid:
+        set_seed(cfg.seed)
+        key = (name, momentum)
+        if key not in engines:  # one engine (one trace) per optimizer; learning rates reuse it
+            engines[key] = Engine(model_fn, lambda n=name, m=momentum: make_optimizer(n, lr, momentum=m or 0.9),
+                                  loss="mse", strategy=strategy)
+        engine = engines[key]
+        engine.reset()
+        engine.set_learning_rate(lr)
+        label = f"{name} lr={lr:g}" + (f" μ={momentum:g}" if momentum is not None else "")
+        if progress is not None:
+            progress.start_run(label)
+        start = time.perf_counter()
+        fit = engine.fit(xs, ys, fit_cfg, hooks=progress)
+        seconds = time.perf_counter() - start
+        if fit.status == "diverged":
+            record = LineRun(name, lr, momentum, "diverged", None, None, None, None, None, fit.steps, seconds,
+                             fit.losses)
+        else:
+            kernel, bias = (v.numpy() for v in engine.model.trainable_variables)
+            w, b = float(kernel.reshape(-1)[0]), float(bias.reshape(-1)[0])
+            final = float(np.mean((w * x.astype("float64") + b - y) ** 2))
+            status = "converged" if final - optimal <= cfg.tolerance * max(optimal, 1e-6) + 1e-9 else "slow"
+            record = LineRun(name, lr, momentum, status, final, w, b,
+                             abs(w - true_w) if true_w is not None else None,
+                             abs(b - true_b) if true_b is not None else None, fit.steps, seconds, fit.losses)
+        runs.append(record)
+        if progress is not None:
+            progress.end_run(record.status)
+        if on_run is not None:
+            on_run(record)
+    return FitLineResult(cfg, x.tolist(), y.tolist(), true_w, true_b, float(lw), float(lb), optimal, runs,
+                         environment(setup, precision="fp32"))

@@ -1,0 +1,662 @@
+"""Tests for dltool.data: raw-file readers on tiny files written here, the search order, the error paths,
+the tfds path with tfds.testing.mock_data, validation splits, synthetic sets, and the real sets in
+../shared/datasets (skipped with a reason when absent).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dltool.data import datasets, readers, sources, synthetic
+from dltool.data import load, normalise, split_validation, validation_count
+from dltool.errors import ExitCode, MissingError, UsageError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _real_data_dir() -> Path | None:
+    shared = REPO.parent / "shared" / "datasets"
+    if (shared / "mnist").is_dir():
+        return shared
+    env = os.environ.get("DLTOOL_DATA_DIR")
+    return Path(env) if env and Path(env).is_dir() else None
+
+
+REAL = _real_data_dir()
+needs_real = pytest.mark.skipif(REAL is None, reason="real datasets not found in ../shared/datasets or $DLTOOL_DATA_DIR")
+
+
+# ------------------------------------------------------------------------------------------------------ fixtures
+
+
+def idx_bytes(arr: np.ndarray, magic: int | None = None) -> bytes:
+    arr = np.asarray(arr, dtype=np.uint8)
+    magic = magic if magic is not None else 0x0800 + arr.ndim
+    header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+    return header + arr.tobytes()
+
+
+def write_idx(path: Path, arr: np.ndarray, gz: bool, magic: int | None = None) -> Path:
+    data = idx_bytes(arr, magic)
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def make_idx_set(folder: Path, n_train=12, n_test=5, gz=True, seed=0, rows=28, cols=28):
+    """Four IDX files in ``folder``; returns the arrays written."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    xtr = rng.integers(0, 256, (n_train, rows, cols), dtype=np.uint8)
+    ytr = (np.arange(n_train) % 10).astype(np.uint8)
+    xte = rng.integers(0, 256, (n_test, rows, cols), dtype=np.uint8)
+    yte = (np.arange(n_test)[::-1] % 10).astype(np.uint8)
+    ext = ".gz" if gz else ""
+    write_idx(folder / f"train-images-idx3-ubyte{ext}", xtr, gz)
+    write_idx(folder / f"train-labels-idx1-ubyte{ext}", ytr, gz)
+    write_idx(folder / f"t10k-images-idx3-ubyte{ext}", xte, gz)
+    write_idx(folder / f"t10k-labels-idx1-ubyte{ext}", yte, gz)
+    return xtr, ytr, xte, yte
+
+
+def cifar_records(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n CIFAR records (n, 3073) with known planes; returns (records, expected NHWC images, labels)."""
+    rng = np.random.default_rng(seed)
+    labels = (np.arange(n) * 3 % 10).astype(np.uint8)
+    planes = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+    planes[:, 0, 0, 0] = 11  # R of the top-left pixel
+    planes[:, 1, 0, 0] = 22  # G
+    planes[:, 2, 0, 0] = 33  # B
+    planes[:, 0, 0, 1] = 44  # R of pixel (row 0, col 1): row-major inside a plane
+    planes[:, 0, 1, 0] = 55  # R of pixel (row 1, col 0)
+    records = np.concatenate([labels[:, None], planes.reshape(n, -1)], axis=1)
+    return records, planes.transpose(0, 2, 3, 1), labels.astype(np.int64)
+
+
+# ------------------------------------------------------------------------------------------------------ IDX
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip", "plain"])
+def test_idx_reader_round_trip(tmp_path, gz):
+    xtr, ytr, _, _ = make_idx_set(tmp_path, gz=gz)
+    ext = ".gz" if gz else ""
+    images = readers.read_idx_images(tmp_path / f"train-images-idx3-ubyte{ext}")
+    labels = readers.read_idx_labels(tmp_path / f"train-labels-idx1-ubyte{ext}")
+    assert images.shape == (12, 28, 28, 1) and images.dtype == np.uint8
+    assert labels.dtype == np.int64
+    np.testing.assert_array_equal(images[..., 0], xtr)
+    np.testing.assert_array_equal(labels, ytr)
+    assert images.flags.writeable  # callers may augment in place
+
+
+def test_idx_gzip_recognised_by_content_not_name(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte"  # gzip data without .gz
+    arr = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(path, arr, gz=True)
+    np.testing.assert_array_equal(readers.read_idx(path), arr)
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip", "plain"])
+def test_idx_wrong_magic_names_the_file(tmp_path, gz):
+    path = write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((3, 28, 28)), gz, magic=2049 + 0x100)
+    with pytest.raises(MissingError) as err:
+        readers.read_idx_images(path)
+    assert err.value.code == ExitCode.MISSING == 3
+    assert str(path) in err.value.message
+    assert "2051" in err.value.message
+
+
+def test_idx_labels_file_given_as_images_is_rejected(tmp_path):
+    path = write_idx(tmp_path / "labels", np.zeros(5), gz=False)  # magic 2049
+    with pytest.raises(MissingError, match="wrong IDX magic number 2049, expected 2051"):
+        readers.read_idx_images(path)
+
+
+def test_idx_not_idx_at_all(tmp_path):
+    path = tmp_path / "junk"
+    path.write_bytes(b"<html>not found</html>")
+    with pytest.raises(MissingError, match="not an IDX file") as err:
+        readers.read_idx(path)
+    assert str(path) in err.value.message
+
+
+def test_idx_truncated_plain_names_the_file(tmp_path):
+    data = idx_bytes(np.zeros((4, 28, 28)))
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(data[:-100])
+    with pytest.raises(MissingError, match="truncated") as err:
+        readers.read_idx_images(path)
+    assert str(path) in err.value.message
+    assert "3136" in err.value.message  # 4×28×28 bytes promised
+
+
+def test_idx_truncated_gzip_names_the_file(tmp_path):
+    rng = np.random.default_rng(1)
+    full = gzip.compress(idx_bytes(rng.integers(0, 256, (50, 28, 28))))
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(full[: len(full) // 2])  # a download cut in the middle
+    with pytest.raises(MissingError) as err:
+        readers.read_idx_images(path)
+    assert str(path) in err.value.message
+
+
+def test_idx_gzip_with_short_payload(tmp_path):
+    # A valid gzip stream whose content is shorter than the IDX header promises.
+    data = idx_bytes(np.zeros((4, 28, 28)))
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(data[:-1]))
+    with pytest.raises(MissingError, match="truncated") as err:
+        readers.read_idx_images(path)
+    assert str(path) in err.value.message
+
+
+def test_idx_too_long(tmp_path):
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes(idx_bytes(np.zeros(5)) + b"\x00")
+    with pytest.raises(MissingError, match="too long"):
+        readers.read_idx_labels(path)
+
+
+def test_load_idx_from_data_dir(tmp_path):
+    xtr, ytr, xte, yte = make_idx_set(tmp_path / "mnist")
+    ds = load("mnist", data_dir=tmp_path)
+    assert ds.source == str(tmp_path / "mnist")
+    assert ds.name == "mnist" and ds.num_classes == 10 and ds.class_names == [str(i) for i in range(10)]
+    assert ds.x_val is None and ds.y_val is None
+    assert ds.input_shape == (28, 28, 1)
+    np.testing.assert_array_equal(ds.x_train[..., 0], xtr)
+    np.testing.assert_array_equal(ds.y_test, yte)
+    assert ds.describe()["train"] == 12 and ds.describe()["test"] == 5
+
+
+@pytest.mark.parametrize("folder", ["fashion-mnist", "fashion_mnist", "."])
+@pytest.mark.parametrize("name", ["fashion-mnist", "fashion_mnist"])
+def test_load_fashion_folders_and_names(tmp_path, folder, name):
+    make_idx_set(tmp_path / folder, gz=False)
+    ds = load(name, data_dir=tmp_path)
+    assert ds.name == "fashion_mnist"
+    assert ds.class_names[0] == "T-shirt/top" and ds.class_names[9] == "Ankle boot"
+    assert Path(ds.source) == (tmp_path / folder).resolve() or Path(ds.source) == tmp_path / folder
+
+
+def test_incomplete_idx_folder_names_the_missing_file(tmp_path):
+    make_idx_set(tmp_path / "mnist")
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(MissingError, match="t10k-labels-idx1-ubyte"):
+        load("mnist", data_dir=tmp_path)
+
+
+def test_image_label_count_mismatch(tmp_path):
+    make_idx_set(tmp_path / "mnist")
+    write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", np.zeros(11), gz=True)
+    with pytest.raises(MissingError, match="12 images but train-labels-idx1-ubyte.gz has 11 labels"):
+        load("mnist", data_dir=tmp_path)
+
+
+def test_label_out_of_range(tmp_path):
+    make_idx_set(tmp_path / "mnist")
+    write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz", np.full(5, 12), gz=True)
+    with pytest.raises(MissingError, match="label 12 outside 0..9"):
+        load("mnist", data_dir=tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------------ CIFAR
+
+
+def test_cifar_binary_seven_records_channel_order(tmp_path):
+    records, expected, labels = cifar_records(7)
+    path = tmp_path / "data_batch_1.bin"
+    path.write_bytes(records.tobytes())
+    x, y = readers.read_cifar_bin(path)
+    assert x.shape == (7, 32, 32, 3) and x.dtype == np.uint8 and y.dtype == np.int64
+    np.testing.assert_array_equal(y, labels)
+    np.testing.assert_array_equal(x, expected)
+    # The R plane comes first in the record, and each plane is row-major.
+    assert tuple(x[0, 0, 0]) == (11, 22, 33)
+    assert x[0, 0, 1, 0] == 44 and x[0, 1, 0, 0] == 55
+    assert x.flags.c_contiguous
+
+
+def test_cifar_binary_bad_size_names_the_file(tmp_path):
+    records, _, _ = cifar_records(3)
+    path = tmp_path / "test_batch.bin"
+    path.write_bytes(records.tobytes()[:-10])
+    with pytest.raises(MissingError, match="3073") as err:
+        readers.read_cifar_bin(path)
+    assert err.value.code == 3 and str(path) in err.value.message
+
+
+def _write_cifar_bin_dir(folder: Path, sizes=(3, 4), n_test=2, meta=True):
+    folder.mkdir(parents=True)
+    xs, ys = [], []
+    for i, n in enumerate(sizes, start=1):
+        rec, x, y = cifar_records(n, seed=i)
+        (folder / f"data_batch_{i}.bin").write_bytes(rec.tobytes())
+        xs.append(x)
+        ys.append(y)
+    rec, xte, yte = cifar_records(n_test, seed=99)
+    (folder / "test_batch.bin").write_bytes(rec.tobytes())
+    if meta:
+        names = [f"class{i}" for i in range(10)]
+        (folder / "batches.meta.txt").write_text("\n".join(names) + "\n\n")
+    return np.concatenate(xs), np.concatenate(ys), xte, yte
+
+
+def test_load_cifar_binary_dir_multiple_batches(tmp_path):
+    # 11 batches: data_batch_10 must come after data_batch_2 (numeric, not string, order).
+    sizes = tuple(range(1, 12))
+    xtr, ytr, xte, yte = _write_cifar_bin_dir(tmp_path / "cifar-10-batches-bin", sizes=sizes)
+    ds = load("cifar10", data_dir=tmp_path)
+    assert ds.x_train.shape == (sum(sizes), 32, 32, 3)
+    np.testing.assert_array_equal(ds.x_train, xtr)
+    np.testing.assert_array_equal(ds.y_train, ytr)
+    np.testing.assert_array_equal(ds.x_test, xte)
+    assert ds.class_names == [f"class{i}" for i in range(10)]
+    assert ds.source == str(tmp_path / "cifar-10-batches-bin")
+
+
+@pytest.mark.parametrize("folder", ["cifar-10-sample", "cifar10", "cifar-10", "."])
+def test_load_cifar_folder_names_and_default_classes(tmp_path, folder):
+    target = tmp_path / folder if folder != "." else tmp_path / "root"
+    _write_cifar_bin_dir(target, sizes=(2,), meta=False)
+    ds = load("cifar-10", data_dir=tmp_path if folder != "." else target)
+    assert ds.num_train == 2 and ds.num_test == 2
+    assert ds.class_names[0] == "airplane" and ds.class_names[9] == "truck"
+
+
+def test_incomplete_cifar_folder(tmp_path):
+    folder = tmp_path / "cifar10"
+    folder.mkdir()
+    rec, _, _ = cifar_records(2)
+    (folder / "data_batch_1.bin").write_bytes(rec.tobytes())
+    with pytest.raises(MissingError, match="missing test_batch.bin"):
+        load("cifar10", data_dir=tmp_path)
+
+
+def _write_cifar_py_dir(folder: Path, str_keys=False, numpy1_names=False):
+    folder.mkdir(parents=True)
+    out = []
+    for name, n, seed in (("data_batch_1", 3, 1), ("data_batch_2", 2, 2), ("test_batch", 4, 3)):
+        rec, x, y = cifar_records(n, seed)
+        batch = {b"batch_label": b"x", b"labels": [int(v) for v in y], b"data": rec[:, 1:].copy()}
+        if str_keys:
+            batch = {k.decode(): v for k, v in batch.items()}
+        data = pickle.dumps(batch, protocol=2)
+        if numpy1_names:  # as numpy 1.x (and the original CIFAR-10 pickles) name the reconstructor
+            assert b"numpy._core.multiarray" in data
+            data = data.replace(b"numpy._core.multiarray", b"numpy.core.multiarray")
+        (folder / name).write_bytes(data)
+        out.append((x, y))
+    meta = {b"label_names": [f"c{i}".encode() for i in range(10)], b"num_vis": 3072}
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump(meta, f, protocol=2)
+    return out
+
+
+@pytest.mark.parametrize("str_keys", [False, True], ids=["bytes-keys", "str-keys"])
+@pytest.mark.parametrize("numpy1_names", [False, True], ids=["numpy2", "numpy1"])
+def test_load_cifar_python_pickles(tmp_path, str_keys, numpy1_names):
+    folder = tmp_path / "cifar-10-batches-py"
+    (x1, y1), (x2, y2), (xte, yte) = _write_cifar_py_dir(folder, str_keys, numpy1_names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DeprecationWarning from numpy.core under numpy 2
+        ds = load("cifar10", data_dir=tmp_path)
+    np.testing.assert_array_equal(ds.x_train, np.concatenate([x1, x2]))
+    np.testing.assert_array_equal(ds.y_train, np.concatenate([y1, y2]))
+    np.testing.assert_array_equal(ds.x_test, xte)
+    assert ds.y_test.dtype == np.int64 and ds.x_train.dtype == np.uint8
+    assert tuple(ds.x_train[0, 0, 0]) == (11, 22, 33)
+    assert ds.class_names == [f"c{i}" for i in range(10)]
+
+
+def test_cifar_pickle_refuses_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    path = tmp_path / "data_batch_1"
+    with open(path, "wb") as f:
+        pickle.dump({b"data": Evil(), b"labels": []}, f, protocol=2)
+    with pytest.raises(MissingError, match="refusing to load") as err:
+        readers.read_cifar_pickle(path)
+    assert str(path) in err.value.message
+    assert not (tmp_path / "pwned").exists()
+
+
+# ------------------------------------------------------------------------------------------------ search order
+
+
+@pytest.fixture
+def no_sources(tmp_path, monkeypatch):
+    """No env dir, an empty system dir, and a tfds fallback that fails the test if reached."""
+    monkeypatch.delenv("DLTOOL_DATA_DIR", raising=False)
+    monkeypatch.setattr(sources, "SYSTEM_DATA_DIR", tmp_path / "usr-share-datasets")
+
+    def unexpected(*args, **kwargs):
+        raise AssertionError("tfds fallback reached")
+
+    monkeypatch.setattr(sources, "load_tfds", unexpected)
+    return tmp_path
+
+
+def test_env_dir_is_used(no_sources, monkeypatch):
+    make_idx_set(no_sources / "env" / "mnist", n_train=7)
+    monkeypatch.setenv("DLTOOL_DATA_DIR", os.pathsep.join([str(no_sources / "nothing"), str(no_sources / "env")]))
+    ds = load("mnist")
+    assert ds.num_train == 7 and ds.source == str(no_sources / "env" / "mnist")
+
+
+def test_explicit_dir_beats_env(no_sources, monkeypatch):
+    make_idx_set(no_sources / "env" / "mnist", n_train=7)
+    make_idx_set(no_sources / "arg" / "mnist", n_train=9)
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(no_sources / "env"))
+    assert load("mnist", data_dir=no_sources / "arg").num_train == 9
+
+
+def test_system_dir_after_env(no_sources, monkeypatch):
+    make_idx_set(no_sources / "usr-share-datasets" / "fashion-mnist", n_train=8)
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(no_sources / "empty-env"))
+    ds = load("fashion-mnist")
+    assert ds.num_train == 8 and ds.source == str(no_sources / "usr-share-datasets" / "fashion-mnist")
+
+
+def test_explicit_dir_without_the_set_does_not_fall_through(no_sources, monkeypatch):
+    make_idx_set(no_sources / "env" / "mnist")
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(no_sources / "env"))
+    (no_sources / "arg").mkdir()
+    with pytest.raises(MissingError) as err:
+        load("mnist", data_dir=no_sources / "arg")
+    assert "not found in" in err.value.message and "--data-dir" in err.value.hint
+
+
+def test_explicit_dir_that_does_not_exist(no_sources):
+    with pytest.raises(MissingError, match="does not exist"):
+        load("mnist", data_dir=no_sources / "nope")
+
+
+def test_missing_message_names_the_system_folder():
+    err = sources.missing_error(sources.get_spec("fashion_mnist"), sources.SearchLog())
+    assert "/usr/share/datasets/fashion-mnist (apt install dataset-fashion-mnist)" in err.hint
+
+
+def test_unknown_dataset_is_usage_error():
+    with pytest.raises(UsageError, match="unknown dataset 'imagenet'") as err:
+        load("imagenet")
+    assert err.value.code == 2 and "fashion-mnist" in err.value.hint
+
+
+# ------------------------------------------------------------------------------------------- tfds and missing
+
+
+@pytest.fixture
+def nothing_local(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(sources, "SYSTEM_DATA_DIR", tmp_path / "usr-share-datasets")
+    return tmp_path
+
+
+def test_missing_offline_names_every_way(nothing_local, monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    calls = []
+
+    def fake_load(name, **kwargs):
+        calls.append(kwargs)
+        raise AssertionError("Dataset fashion_mnist: could not find data in ~/tensorflow_datasets")
+
+    monkeypatch.setattr(tfds, "load", fake_load)
+    monkeypatch.setattr(sources, "network_available", lambda *a, **k: False)
+    with pytest.raises(MissingError) as err:
+        load("fashion-mnist")
+    e = err.value
+    assert e.code == ExitCode.MISSING
+    text = e.one_line()
+    system = str(sources.SYSTEM_DATA_DIR / "fashion-mnist")  # /usr/share/datasets/fashion-mnist unpatched
+    for way in ("--data-dir DIR", "DLTOOL_DATA_DIR", system,
+                "apt install dataset-fashion-mnist", "tensorflow-datasets", "tfds build fashion_mnist",
+                "~/tensorflow_datasets"):  # fmt: skip
+        assert way in text, way
+    assert "no network" in text
+    assert [c["download"] for c in calls] == [False]  # no multi-minute offline download attempt
+
+
+def test_missing_when_tfds_download_raises(nothing_local, monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    calls = []
+
+    def fake_load(name, **kwargs):
+        calls.append(kwargs)
+        if kwargs["download"]:
+            raise ModuleNotFoundError("No module named 'importlib_resources'")
+        raise AssertionError("not prepared")
+
+    monkeypatch.setattr(tfds, "load", fake_load)
+    monkeypatch.setattr(sources, "network_available", lambda *a, **k: True)
+    with pytest.raises(MissingError, match="importlib_resources") as err:
+        load("mnist")
+    assert err.value.code == 3 and "--data-dir" in err.value.hint
+    assert [c["download"] for c in calls] == [False, True]
+
+
+def test_explicit_tfds_dir_is_read_without_download(tmp_path, monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    (tmp_path / "mnist" / "3.0.1").mkdir(parents=True)
+    (tmp_path / "mnist" / "3.0.1" / "dataset_info.json").write_text("{}")
+    calls = []
+
+    def fake_load(name, **kwargs):
+        calls.append(kwargs)
+        raise AssertionError("broken copy")
+
+    monkeypatch.setattr(tfds, "load", fake_load)
+    with pytest.raises(MissingError, match="broken copy"):
+        load("mnist", data_dir=tmp_path)
+    assert calls == [dict(split=["train", "test"], as_supervised=True, with_info=True,
+                          data_dir=str(tmp_path), download=False)]  # fmt: skip
+
+
+def test_tfds_mock_path(nothing_local, monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    # tfds 4.9 makes an empty /tmp/tmp*tfds folder per builder here and leaves it (GCS is off, so it stays empty).
+    monkeypatch.setattr(tfds.core.DatasetInfo, "initialize_from_bucket", lambda self: None)
+    with tfds.testing.mock_data(num_examples=20):
+        ds = load("fashion_mnist", validation=0.25, seed=3)
+    assert ds.source == "tensorflow-datasets"
+    assert ds.x_train.shape == (15, 28, 28, 1) and ds.x_val.shape == (5, 28, 28, 1)
+    assert ds.x_test.shape == (20, 28, 28, 1)
+    assert ds.x_train.dtype == np.uint8 and ds.y_train.dtype == np.int64
+    assert ds.class_names[0] == "T-shirt/top"
+    with tfds.testing.mock_data(num_examples=6):
+        ds = load("cifar10")
+    assert ds.x_train.shape == (6, 32, 32, 3) and ds.class_names[0] == "airplane"
+
+
+# ------------------------------------------------------------------------------------- validation and subset
+
+
+def test_validation_count_rules():
+    assert validation_count(0, 100) == 0 and validation_count(None, 100) == 0 and validation_count(0.0, 100) == 0
+    assert validation_count(0.1, 100) == 10
+    assert validation_count(0.001, 100) == 1  # at least one
+    assert validation_count(25, 100) == 25 and validation_count(25.0, 100) == 25
+    assert validation_count(1, 100) == 1
+    for bad in (-0.1, 1.0, 1.5, 100, 250, float("nan"), "0.1", True):
+        with pytest.raises(UsageError) as err:
+            validation_count(bad, 100)
+        assert err.value.code == 2
+
+
+def test_split_validation_sizes_disjoint_and_deterministic():
+    x = np.arange(100)
+    y = np.arange(100) % 10
+    xt, yt, xv, yv = split_validation(x, y, 0.2, seed=1)
+    assert len(xt) == 80 and len(xv) == 20
+    assert sorted(np.concatenate([xt, xv]).tolist()) == list(range(100))  # a partition
+    np.testing.assert_array_equal(yv, xv % 10)  # labels stay with their images
+    assert np.all(np.diff(xt) > 0) and np.all(np.diff(xv) > 0)  # file order kept
+    again = split_validation(x, y, 0.2, seed=1)
+    np.testing.assert_array_equal(again[2], xv)
+    other = split_validation(x, y, 0.2, seed=2)
+    assert not np.array_equal(other[2], xv)
+    xt0, _, xv0, yv0 = split_validation(x, y, 0, seed=1)
+    assert xt0 is x and xv0 is None and yv0 is None
+
+
+def test_load_with_validation_and_subset(tmp_path):
+    make_idx_set(tmp_path / "mnist", n_train=40, n_test=10)
+    ds = load("mnist", data_dir=tmp_path, validation=8, seed=5)
+    assert (ds.num_train, ds.num_val, ds.num_test) == (32, 8, 10)
+    ds2 = load("mnist", data_dir=tmp_path, validation=8, seed=5)
+    np.testing.assert_array_equal(ds.x_val, ds2.x_val)
+    small = load("mnist", data_dir=tmp_path, validation=0.25, seed=5, subset=20, test_subset=4)
+    assert (small.num_train, small.num_val, small.num_test) == (15, 5, 4)
+    with pytest.raises(UsageError, match="only 40"):
+        load("mnist", data_dir=tmp_path, subset=41)
+    with pytest.raises(UsageError, match="leaving none"):
+        load("mnist", data_dir=tmp_path, validation=40)
+
+
+def test_bad_validation_fails_before_reading(tmp_path):
+    with pytest.raises(UsageError):
+        load("mnist", data_dir=tmp_path / "does-not-exist", validation=-1)
+
+
+def test_normalise():
+    x = np.array([[0, 51, 255]], dtype=np.uint8)
+    out = normalise(x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [[0.0, 0.2, 1.0]], rtol=1e-6)
+
+
+def test_to_tf_dataset_batches_scaled_and_seeded():
+    pytest.importorskip("tensorflow")
+    x, y = synthetic.synthetic_images(10, (4, 4, 1), 3, seed=0)
+    ds = datasets.to_tf_dataset(x, y, batch_size=4, shuffle=True, seed=7)
+    batches = [(a.numpy(), b.numpy()) for a, b in ds]
+    assert [len(b) for _, b in batches] == [4, 4, 2]
+    xb = np.concatenate([a for a, _ in batches])
+    assert xb.dtype == np.float32 and 0.0 <= xb.min() and xb.max() <= 1.0
+    order = [b.numpy().tolist() for _, b in datasets.to_tf_dataset(x, y, 4, shuffle=True, seed=7)]
+    assert order == [b.tolist() for _, b in batches]
+    with pytest.raises(UsageError):
+        datasets.to_tf_dataset(x, y, batch_size=0)
+
+
+def test_data_package_does_not_import_tensorflow(tmp_path):
+    make_idx_set(tmp_path / "mnist")
+    code = (
+        "import sys; from dltool.data import load; import dltool.data.synthetic, dltool.data.readers; "
+        f"d = load('mnist', data_dir={str(tmp_path)!r}); assert d.num_train == 12; "
+        "bad = [m for m in ('tensorflow', 'tensorflow_datasets', 'keras') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+# ------------------------------------------------------------------------------------------------ real data
+
+
+@needs_real
+def test_real_mnist_counts_and_mean_pixel():
+    t0 = time.perf_counter()
+    ds = load("mnist", data_dir=REAL)
+    seconds = time.perf_counter() - t0
+    assert ds.x_train.shape == (60000, 28, 28, 1) and ds.x_test.shape == (10000, 28, 28, 1)
+    assert np.bincount(ds.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(ds.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert ds.x_train.mean() == pytest.approx(33.318, abs=1e-3)
+    assert seconds < 5, f"reading MNIST took {seconds:.2f} s"  # ≈ 0.3 s here; loose bound for slow CI disks
+
+
+@needs_real
+def test_real_fashion_mnist():
+    ds = load("fashion-mnist", data_dir=REAL)
+    assert ds.num_train == 60000 and ds.num_test == 10000
+    assert np.bincount(ds.y_train).tolist() == [6000] * 10
+    assert np.bincount(ds.y_test).tolist() == [1000] * 10
+
+
+@needs_real
+def test_real_cifar_sample():
+    ds = load("cifar10", data_dir=REAL, validation=0.1, seed=0)
+    assert ds.x_train.shape == (1800, 32, 32, 3) and ds.num_val == 200 and ds.num_test == 1000
+    assert ds.num_train + ds.num_val == 2000
+    assert ds.class_names == ["airplane", "automobile", "bird", "cat", "deer",
+                              "dog", "frog", "horse", "ship", "truck"]  # fmt: skip
+    # Channel order: CIFAR-10's per-channel means are about R 125, G 123, B 114 — blue lowest, red highest.
+    r, g, b = np.concatenate([ds.x_train, ds.x_val]).reshape(-1, 3).mean(axis=0)
+    assert r > g > b and abs(r - 125.3) < 3 and abs(b - 113.9) < 3
+
+
+# ------------------------------------------------------------------------------------------------ synthetic
+
+
+def test_eggholder_minimum():
+    assert synthetic.eggholder(512, 404.2319) == pytest.approx(-959.6407, abs=1e-3)
+    grid = synthetic.eggholder(np.array([0.0, 512.0]), np.array([0.0, 404.2319]))
+    assert grid.shape == (2,) and grid[1] < grid[0]
+
+
+def test_eggholder_samples():
+    x, f = synthetic.eggholder_samples(1000, noise_std=0.0, seed=4)
+    assert x.shape == (1000, 2) and f.shape == (1000,) and x.dtype == np.float32
+    assert x.min() >= -512 and x.max() <= 512
+    np.testing.assert_allclose(f, synthetic.eggholder(x[:, 0], x[:, 1]), rtol=1e-4, atol=1e-2)
+    _, noisy = synthetic.eggholder_samples(1000, noise_std=10.0, seed=4)
+    assert 8 < np.std(noisy - f) < 12
+    np.testing.assert_array_equal(synthetic.eggholder_samples(5, seed=1)[0], synthetic.eggholder_samples(5, seed=1)[0])
+
+
+def test_line_points_recover_line():
+    x, y = synthetic.line_points(2000, w=2.5, b=-1.0, noise=0.1, seed=0, x_range=(-2, 3))
+    assert x.dtype == np.float32 and x.shape == (2000,) and x.min() >= -2 and x.max() <= 3
+    w, b = np.polyfit(x, y, 1)
+    assert w == pytest.approx(2.5, abs=0.02) and b == pytest.approx(-1.0, abs=0.02)
+    assert np.std(y - (2.5 * x - 1.0)) == pytest.approx(0.1, rel=0.1)
+    with pytest.raises(UsageError):
+        synthetic.line_points(0, 1, 0, 0.1)
+
+
+def test_read_xy_csv(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("id, Y ,x\n1,2.5,1\n\n2,-1e1,0.5\n")
+    x, y = synthetic.read_xy_csv(path)
+    assert x.tolist() == [1.0, 0.5] and y.tolist() == [2.5, -10.0]
+
+
+def test_read_xy_csv_errors(tmp_path):
+    missing_col = tmp_path / "a.csv"
+    missing_col.write_text("x,z\n1,2\n")
+    with pytest.raises(UsageError, match="no 'y' column") as err:
+        synthetic.read_xy_csv(missing_col)
+    assert str(missing_col) in err.value.message and err.value.code == 2
+    bad_value = tmp_path / "b.csv"
+    bad_value.write_text("x,y\n1,2\n3,abc\n")
+    with pytest.raises(UsageError) as err:
+        synthetic.read_xy_csv(bad_value)
+    assert f"{bad_value}:3" in err.value.message and "'abc'" in err.value.message
+    empty = tmp_path / "c.csv"
+    empty.write_text("x,y\n")
+    with pytest.raises(UsageError, match="no data rows"):
+        synthetic.read_xy_csv(empty)
+    with pytest.raises(MissingError):
+        synthetic.read_xy_csv(tmp_path / "absent.csv")
+
+
+def test_synthetic_images():
+    x, y = synthetic.synthetic_images(16, (8, 8, 3), num_classes=5, seed=1)
+    assert x.shape == (16, 8, 8, 3) and x.dtype == np.uint8 and y.dtype == np.int64
+    assert y.min() >= 0 and y.max() < 5
+    xf, _ = synthetic.synthetic_images(4, (2, 2, 1), dtype="float32")
+    assert xf.dtype == np.float32 and 0 <= xf.min() and xf.max() < 1
+    np.testing.assert_array_equal(synthetic.synthetic_images(3, seed=2)[0], synthetic.synthetic_images(3, seed=2)[0])
