@@ -60,11 +60,13 @@ def curve_panels(panels: dict[str, list[tuple[str, list[float]]]], *, xlabel: st
 
 
 def curves(series: list[tuple[str, list[float]]], *, xlabel: str, ylabel: str, title: str = "",
-           logy: bool = False, xs: list | None = None, hlines: list[tuple[str, float]] = ()):
+           logy: bool = False, logx: bool = False, xs: list | None = None,
+           hlines: list[tuple[str, float]] = (), markers: bool = False):
     """Several labelled curves on one axes, optional horizontal reference lines."""
     fig, ax = figure(figsize=(7, 4.5))
     for (label, ys), color in zip(series, _palette(len(series))):
-        ax.plot(xs if xs is not None else range(1, len(ys) + 1), ys, label=label, color=color, linewidth=1.5)
+        ax.plot(xs if xs is not None else range(1, len(ys) + 1), ys, label=label, color=color, linewidth=1.5,
+                marker="o" if markers else None, markersize=4)
     for label, value in hlines:
         ax.axhline(value, linestyle="--", color="grey", linewidth=1)
         ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
@@ -72,6 +74,8 @@ def curves(series: list[tuple[str, list[float]]], *, xlabel: str, ylabel: str, t
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

@@ -48,7 +48,8 @@ def archcalc(
     """
     from dltool import archcalc as ac
     from dltool.errors import UsageError
-    from dltool.report import output, views
+    from dltool.report import output
+    from dltool.report.views import archcalc as views
 
     fmt = output.choose_format(json_, csv_, markdown)
     if batch_size < 1:
@@ -67,16 +68,16 @@ def archcalc(
     if key == "inception":
         h, w, c = ac.parse_input(input_ or "32x32x256")
         comparison = ac.inception(h, w, c, f1=f1, f3=f3, f5=f5, pool_proj=pool_proj, reduce3=reduce, reduce5=reduce)
-        tables, footer = views.archcalc_inception(comparison)
+        tables, footer = views.inception(comparison)
         output.emit(tables, comparison.to_dict(), fmt, footer)
         return
     if key in ("receptive-field", "receptive_field", "rf"):
         stacked = ac.stacked_receptive_field(layers, kernel)
-        tables, footer = views.archcalc_receptive(stacked)
+        tables, footer = views.receptive(stacked)
         output.emit(tables, stacked.to_dict(), fmt, footer)
         return
     report = _report(network, input_, bias)
-    tables, footer = views.archcalc_network(report, batch_size, dtype, formulas)
+    tables, footer = views.network(report, batch_size, dtype, formulas)
     output.emit(tables, report.to_dict(batch_size, dtype), fmt, footer)
 
 

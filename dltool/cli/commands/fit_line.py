@@ -43,7 +43,8 @@ def fit_line(
     """
     from dltool.experiments import fit_line as exp
     from dltool.experiments.common import parse_floats, parse_names
-    from dltool.report import output, views
+    from dltool.report import output
+    from dltool.report.views import fit_line as views
     from dltool.report.export import RunRecorder, new_run_dir
     from dltool.report.progress import SweepProgress
 
@@ -64,12 +65,12 @@ def fit_line(
             if recorder:
                 recorder.finish("interrupted")
             raise
-    tables, footer = views.fit_line(result)
+    tables, footer = views.tables(result)
     if recorder:
         recorder.set("environment", result.environment)
         recorder.finish(x=result.x, y=result.y, lstsq_w=result.lstsq_w, lstsq_b=result.lstsq_b,
                         optimal_loss=result.optimal_loss)
-        views.fit_line_plots(result, run_dir)
+        views.plots(result, run_dir)
         footer.append(f"Results and plots: {run_dir}/")
     output.emit(tables, result, fmt, footer)
 

@@ -1,8 +1,4 @@
-"""Result → tables (and plots) for each command. The only place that decides what a user sees.
-
-Each function takes an experiment's Result (pure numbers) and returns ``(tables, footer_lines)``; plot
-functions write PNGs into a run folder and return their paths.
-"""
+"""archcalc: network rows, totals, inception and receptive-field tables."""
 
 from __future__ import annotations
 
@@ -10,23 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from dltool.report.tables import Column, TableSpec
-
-
-def _num(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def _shape(shape) -> str:
-    return "×".join(str(v) for v in shape) if shape is not None else "—"
-
-
-def _sig(value: Any, digits: int = 4) -> str:
-    return "—" if value is None else f"{value:.{digits}g}"
-
+from dltool.report.views.common import _shape, _sig
 
 # ---- archcalc -------------------------------------------------------------------------------------------
 
-def archcalc_network(report, batch_size: int = 1, dtype: str = "fp32", formulas: bool = True):
+def network(report, batch_size: int = 1, dtype: str = "fp32", formulas: bool = True):
     rows = []
     for r in report.rows:
         rows.append({
@@ -81,7 +65,7 @@ def archcalc_network(report, batch_size: int = 1, dtype: str = "fp32", formulas:
     return [layers, totals_table], []
 
 
-def archcalc_inception(comparison):
+def inception(comparison):
     tables = []
     for module in (comparison.naive, comparison.reduced):
         rows = []
@@ -106,58 +90,9 @@ def archcalc_inception(comparison):
     return tables, []
 
 
-def archcalc_receptive(stacked):
+def receptive(stacked):
     rows = [{"layer": s.layer, "rf": s.rf, "formula": s.formula} for s in stacked.steps]
     return [TableSpec(f"Receptive field of {stacked.n} stacked {stacked.f}×{stacked.f} convolutions (stride 1)",
                       [Column("layer", "layer", justify="left"), Column("rf", "receptive field"),
                        Column("formula", "step", justify="left")], rows,
                       notes=[f"N(F−1)+1 = {stacked.formula}"])], []
-
-
-# ---- fit-line -------------------------------------------------------------------------------------------
-
-def fit_line(result):
-    rows = []
-    for r in result.runs:
-        rows.append({"optimizer": r.optimizer, "lr": r.lr, "momentum": r.momentum, "final_loss": r.final_loss,
-                     "w": r.w, "b": r.b, "w_error": r.w_error, "b_error": r.b_error, "status": r.status,
-                     "iterations": r.iterations, "seconds": r.seconds})
-    table = TableSpec("fit-line: y = w·x + b, full-batch training", [
-        Column("optimizer", "optimizer", justify="left"), Column("lr", "lr", "g"), Column("momentum", "momentum", "g"),
-        Column("final_loss", "final loss (MSE)", ".5g"), Column("w", "w", ".4f"), Column("b", "b", ".4f"),
-        Column("w_error", "|w − w*|", ".3g"), Column("b_error", "|b − b*|", ".3g"),
-        Column("status", "status", justify="left"), Column("iterations", "iterations", ","),
-        Column("seconds", "seconds", ".2f")], rows,
-        notes=[f"points: {len(result.x)}; true line w*={_sig(result.true_w)}, b*={_sig(result.true_b)}; "
-               f"least squares w={result.lstsq_w:.4f}, b={result.lstsq_b:.4f}, optimal MSE {result.optimal_loss:.5g}",
-               "status: converged = final loss within 1 % of the least-squares optimum; diverged = loss "
-               "non-finite or exploded (run stopped)."])
-    return [table], []
-
-
-def fit_line_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import curve_panels, curves, fitted_lines, save_figure
-
-    panels: dict[str, list[tuple[str, list[float]]]] = {}
-    for r in result.runs:
-        panel = r.optimizer if r.momentum is None else f"momentum μ={r.momentum:g}"
-        label = f"lr {r.lr:g}" + (" (diverged)" if r.status == "diverged" else "")
-        panels.setdefault(panel, []).append((label, r.losses))
-    paths = [save_figure(curve_panels(panels, title="Training loss per optimizer (log scale)"),
-                         run_dir / "loss_curves.png")]
-    finished = [r for r in result.runs if r.w is not None]
-    lines = [(f"{r.optimizer} {r.lr:g}" + (f" μ{r.momentum:g}" if r.momentum else ""), r.w, r.b) for r in finished]
-    paths.append(save_figure(fitted_lines(result.x, result.y, lines, title="Fitted lines"),
-                             run_dir / "fitted_lines.png"))
-    best: dict[str, Any] = {}
-    for r in result.runs:
-        name = r.optimizer if r.momentum is None else f"momentum {r.momentum:g}"
-        key = r.final_loss if r.final_loss is not None else float("inf")
-        if name not in best or key < (best[name].final_loss or float("inf")):
-            best[name] = r
-    series = [(f"{name} (lr {r.lr:g})", r.losses) for name, r in best.items()]
-    paths.append(save_figure(curves(series, xlabel="iteration", ylabel="MSE", logy=True,
-                                    title="Best learning rate of each optimizer",
-                                    hlines=[("least-squares optimum", result.optimal_loss)]),
-                             run_dir / "comparison.png"))
-    return paths
