@@ -43,6 +43,8 @@ class FitConfig:
     divergence_factor: float = 1e4  # loss above this × first loss counts as diverged
     warmup_steps: int = 1  # steps excluded from timing (the first call, which traces, is always excluded)
     evaluate: bool = True  # evaluate on eval data at epoch ends
+    map_fn: Callable | None = None  # (x, y) batch → (x, y) batch in the tf.data pipeline, after batching (augmentation)
+    batch_multiplier: int = 1  # map_fn returns batches this many times larger (batch augmentation: M copies)
 
 
 @dataclass
@@ -182,7 +184,7 @@ class Engine:
 
     # ---- data --------------------------------------------------------------------------------------------
     def dataset(self, x, y, batch_size: int, *, shuffle: bool = False, seed: int = 0, repeat: bool = False,
-                drop_remainder: bool = False):
+                drop_remainder: bool = False, map_fn: Callable | None = None):
         """A distributed ``tf.data`` pipeline over in-memory arrays (or a ready ``tf.data.Dataset`` of pairs)."""
         tf = self.tf
         if isinstance(x, tf.data.Dataset):
@@ -194,7 +196,10 @@ class Engine:
             ds = ds.shuffle(n if n > 0 else 10_000, seed=seed, reshuffle_each_iteration=True)
         if repeat:
             ds = ds.repeat()
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        if map_fn is not None:  # per-batch augmentation inside the pipeline (FitConfig.map_fn)
+            ds = ds.map(map_fn, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.prefetch(tf.data.AUTOTUNE)
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         options.deterministic = True
@@ -297,11 +302,12 @@ class Engine:
         if cfg.steps is not None:
             total = min(total, int(cfg.steps)) if cfg.epochs else int(cfg.steps)
         chunk = int(cfg.steps_per_execution or min(steps_per_epoch, 50))
-        if self._train_fn is None or getattr(self, "_train_batch", None) != batch:
-            self._train_fn = self._build_train_fn(batch)
-            self._train_batch = batch
+        step_batch = batch * max(1, int(cfg.batch_multiplier))  # examples per step after map_fn
+        if self._train_fn is None or getattr(self, "_train_batch", None) != step_batch:
+            self._train_fn = self._build_train_fn(step_batch)
+            self._train_batch = step_batch
         iterator = iter(self.dataset(x, y, batch, shuffle=cfg.shuffle, seed=cfg.seed, repeat=True,
-                                     drop_remainder=True))
+                                     drop_remainder=True, map_fn=cfg.map_fn))
         eval_ds = None
         if eval_data is not None and (cfg.evaluate or cfg.target_accuracy is not None):
             eval_ds = self.dataset(eval_data[0], eval_data[1], max(batch, 1000))
@@ -374,6 +380,6 @@ class Engine:
         result.steps = done
         result.wall_seconds = time.perf_counter() - wall_start
         result.step_time = timer.mean_step_time()
-        result.throughput = timer.throughput(batch)
+        result.throughput = timer.throughput(step_batch)
         return result
 

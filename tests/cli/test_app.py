@@ -1,0 +1,79 @@
+"""The root app: help, version, exit codes, one-line errors, and no TensorFlow at start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from dltool import __version__
+
+
+def test_help_lists_commands(cli):
+    result = cli("--help")
+    assert result.exit_code == 0
+    for command in ("archcalc", "fit-line"):
+        assert command in result.stdout
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"dltool {__version__}"
+
+
+def test_unknown_option_is_one_line_exit_2(cli):
+    result = cli("archcalc", "vgg19", "--no-such-option")
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("dltool: error:")
+    assert "Traceback" not in result.output
+
+
+def test_bad_value_type_is_exit_2(cli):
+    result = cli("archcalc", "vgg19", "--batch-size", "many")
+    assert result.exit_code == 2
+    assert "--batch-size" in result.stderr
+
+
+def test_traceback_flag_shows_the_trace(cli):
+    result = cli("--traceback", "archcalc", "vgg91")
+    assert result.exit_code != 0
+    assert result.exception is not None  # re-raised instead of mapped to one line
+
+
+def test_only_one_output_format(cli):
+    result = cli("archcalc", "vgg19", "--json", "--csv")
+    assert result.exit_code == 2
+    assert "only use one of --json, --csv" in result.stderr
+
+
+def _modules_after(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_help_and_archcalc_do_not_import_tensorflow():
+    code = (
+        "import sys, io, contextlib\n"
+        "from dltool.cli.app import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help']); main(['archcalc', 'vgg19', '--json'])\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    assert _modules_after(code).split() == ["False", "False"]
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run([sys.executable, "-m", "dltool", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and __version__ in done.stdout
+
+
+def test_ctrl_c_maps_to_130(cli, monkeypatch):
+    import dltool.archcalc as ac
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ac, "build", interrupted)
+    result = cli("archcalc", "vgg19")
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr

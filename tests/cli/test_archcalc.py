@@ -1,0 +1,116 @@
+"""archcalc through the CLI: the numbers of the issue, every output format, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+
+def _json(cli, *args):
+    result = cli("archcalc", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_vgg19_json_has_every_row_and_totals(cli):
+    doc = _json(cli, "vgg19")
+    assert doc["total_params"] == 143_667_240
+    assert doc["total_activations"] == 16_542_184
+    assert len(doc["rows"]) == 1 + 16 + 5 + 3  # input, 16 convolutions, 5 pools, 3 FC
+    first_conv = doc["rows"][1]
+    assert (first_conv["name"], first_conv["activations"], first_conv["weights"]) == ("CONV3-64", 3_211_264, 1_728)
+    fc = next(r for r in doc["rows"] if r["name"] == "FC-4096")
+    assert fc["weights"] == 102_760_448
+    assert doc["rows"][2]["formulas"]["weights"] == "(3*3*64)*64 = 36,864"
+    assert doc["reference"]["params"] == 143_667_240
+
+
+def test_vgg19_without_biases(cli):
+    assert _json(cli, "vgg19", "--no-bias")["total_params"] == 143_652_544
+
+
+@pytest.mark.parametrize("name,params", [("alexnet", 60_965_224), ("alexnet-ungrouped", 62_378_344),
+                                         ("alexnet-torchvision", 61_100_840)])
+def test_alexnet_variants(cli, name, params):
+    assert _json(cli, name)["total_params"] == params
+
+
+def test_memory_units_follow_batch_and_dtype(cli):
+    doc = _json(cli, "vgg16", "--batch-size", "32", "--dtype", "bf16")
+    memory = doc["memory"]
+    assert memory["params_bytes"] == 138_357_544 * 2
+    assert memory["activation_bytes"] == doc["total_activations"] * 32 * 2
+    assert memory["params_mb"] == pytest.approx(memory["params_bytes"] / 1e6)
+    assert memory["params_mib"] == pytest.approx(memory["params_bytes"] / 2**20)
+
+
+def test_inception_defaults(cli):
+    doc = _json(cli, "inception", "--input", "32x32x256")
+    assert doc["naive"]["total_multiplications"] == 1_115_684_864
+    assert doc["reduced"]["total_multiplications"] == 354_418_688
+    assert doc["naive"]["output_shape"] == [32, 32, 672]
+    assert doc["reduced"]["output_shape"] == [32, 32, 480]
+
+
+def test_receptive_field_of_three_5x5(cli):
+    assert _json(cli, "receptive-field", "-n", "3", "-f", "5")["receptive_field"] == 13
+
+
+def test_table_output_shows_formulas_and_reference(cli):
+    result = cli("archcalc", "vgg19")
+    assert result.exit_code == 0
+    assert "(3*3*64)*64 = 36,864" in result.stdout
+    assert "143,667,240" in result.stdout and "MiB" in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour codes when stdout is not a terminal
+
+
+def test_csv_has_raw_numbers(cli):
+    result = cli("archcalc", "vgg19", "--csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[1]["layer"] == "CONV3-64" and rows[1]["weights"] == "1728"
+    assert sum(int(r["params"]) for r in rows) == 143_667_240
+
+
+def test_markdown_table(cli):
+    result = cli("archcalc", "alexnet", "--markdown")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("### alexnet")
+    assert "|" in result.stdout and "60,965,224" in result.stdout
+
+
+def test_list(cli):
+    doc = _json(cli, "list")
+    assert {n["name"] for n in doc["networks"]} >= {"alexnet", "vgg11", "vgg13", "vgg16", "vgg19"}
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["vgg91"], "did you mean 'vgg19'"),
+    (["vgg19", "--input", "224x224"], None),  # H×W means C=3: valid
+    (["vgg19", "--input", "abc"], "224x224x3"),
+    (["vgg19", "--input", "0x224x3"], None),
+    (["vgg19", "--input", "16x16x3"], "larger than its"),
+    (["receptive-field", "-n", "0"], None),
+    (["inception", "--input", "32x32x-1"], None),
+    (["vgg19", "--batch-size", "0"], "--batch-size"),
+    (["vgg19", "--dtype", "fp8"], None),
+])
+def test_bad_input_is_one_line_exit_2(cli, args, needle):
+    result = cli("archcalc", *args)
+    if args == ["vgg19", "--input", "224x224"]:
+        assert result.exit_code == 0
+        return
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("dltool: error:")
+    if needle:
+        assert needle in lines[0]
+
+
+@pytest.mark.slow
+def test_keras_application_by_name(cli):
+    pytest.importorskip("tensorflow")
+    doc = _json(cli, "resnet50")
+    assert doc["total_params"] == 25_636_712
