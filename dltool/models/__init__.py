@@ -81,8 +81,12 @@ def filters_cnn(filters: int = 32, input_shape: Sequence[int] = (28, 28, 1), num
 
 
 def cifar_resnet(depth: int = 44, input_shape: Sequence[int] = (32, 32, 3), num_classes: int = 10,
-                 weight_decay: float = 1e-4):
-    """ResNet-n for CIFAR (He et al. 2016, §4.2): depth = 6n + 2, option-A (parameter-free) shortcuts."""
+                 weight_decay: float = 1e-4, bn_momentum: float = 0.99):
+    """ResNet-n for CIFAR (He et al. 2016, §4.2): depth = 6n + 2, option-A (parameter-free) shortcuts.
+
+    ``bn_momentum``: BatchNorm's moving-average momentum (Keras' 0.99 by default; 0.9 = PyTorch's 0.1, whose
+    moving statistics settle within tens of steps, which short runs on small subsets need for evaluation).
+    """
     if depth < 8 or (depth - 2) % 6:
         raise UsageError(f"CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110), got {depth}", "use e.g. 44")
     keras = _keras()
@@ -98,12 +102,12 @@ def cifar_resnet(depth: int = 44, input_shape: Sequence[int] = (32, 32, 3), num_
 
     inputs = keras.Input(tuple(input_shape))
     x = conv(16, 1)(inputs)
-    x = L.ReLU()(L.BatchNormalization()(x))
+    x = L.ReLU()(L.BatchNormalization(momentum=bn_momentum)(x))
     for stage, filters in enumerate((16, 32, 64)):
         for block in range(n):
             stride = 2 if stage > 0 and block == 0 else 1
-            y = L.ReLU()(L.BatchNormalization()(conv(filters, stride)(x)))
-            y = L.BatchNormalization()(conv(filters, 1)(y))
+            y = L.ReLU()(L.BatchNormalization(momentum=bn_momentum)(conv(filters, stride)(x)))
+            y = L.BatchNormalization(momentum=bn_momentum)(conv(filters, 1)(y))
             if stride != 1 or x.shape[-1] != filters:
                 pad = filters - x.shape[-1]
                 shortcut = L.Lambda(lambda t, p=pad: ops.pad(t[:, ::2, ::2, :], [[0, 0], [0, 0], [0, 0],

@@ -1,0 +1,108 @@
+"""cifar-adaptive: the per-method table and the training-loss curves of each part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dltool.report.tables import Column, TableSpec
+
+
+def _acc(value) -> str:
+    return f"{100 * value:.2f} %"
+
+
+def tables(result):
+    cfg = result.config
+    rows = [{"method": r.method, "lr": r.lr, "final_loss": r.final_loss, "best_loss": r.best_loss,
+             "final_loss_dropout": r.final_loss_dropout, "best_loss_dropout": r.best_loss_dropout,
+             "seconds": r.seconds, "seconds_dropout": r.seconds_dropout, "time_ratio": r.time_ratio,
+             "step_ratio": r.step_ratio, "test_accuracy": r.test_accuracy,
+             "test_accuracy_dropout": r.test_accuracy_dropout} for r in result.rows]
+    data = result.dataset
+    epochs = max((r.epochs_run for r in result.runs), default=0)
+    notes = [
+        f"MLP 3072→1000→1000→10 (ReLU), {result.parameters:,} parameters; batch {cfg.batch_size}, "
+        f"{epochs} epochs; "
+        f"L2 λ={cfg.l2:g} on the hidden kernels (penalty {result.l2_penalty_at_init:.3f} at init vs ln 10 ≈ 2.303)",
+        f"CIFAR-10: {data['train']:,} training, {data['test']:,} test images ({data['source']}); "
+        f"precision {cfg.precision}{', XLA' if cfg.xla else ''}",
+        "training loss = epoch mean of cross-entropy + L2 penalty; with dropout it is the loss of the thinned "
+        f"networks (input keep {1 - cfg.input_dropout:g}, hidden keep {1 - cfg.dropout:g})",
+        "seconds: training time without evaluation (first compiled call included); ratio = with / without "
+        "dropout; step ratio: mean step time, warmup excluded",
+    ]
+    check = result.dropout_check
+    if check:
+        notes.append(f"dropout at test time: Keras (inverted) logits vs the classic rule (weights × keep prob) on "
+                     f"{check['images']} test images: max |Δ| = {check['max_abs_diff']:.2g} "
+                     f"(logits up to {check['max_abs_logit']:.3g}), same prediction for "
+                     f"{100 * check['same_predictions']:.0f} %"
+                     + (f" (the model computes in {cfg.precision}: Δ is its rounding)" if cfg.precision != "fp32"
+                        else ""))
+    diverged = [f"{r.method} (part {r.part})" for r in result.runs if r.status != "finished"]
+    if diverged:
+        notes.append("diverged (stopped early): " + ", ".join(diverged))
+    table = TableSpec("cifar-adaptive: adaptive learning-rate methods, CIFAR-10 MLP", [
+        Column("method", "method", justify="left"), Column("lr", "η", "g"),
+        Column("final_loss", "final loss", ".4f"), Column("best_loss", "best loss", ".4f"),
+        Column("final_loss_dropout", "final loss (dropout)", ".4f"),
+        Column("best_loss_dropout", "best loss (dropout)", ".4f"),
+        Column("seconds", "time s", ".1f"), Column("seconds_dropout", "time s (dropout)", ".1f"),
+        Column("time_ratio", "ratio", ".2f"), Column("step_ratio", "step ratio", ".2f"),
+        Column("test_accuracy", "test acc", _acc), Column("test_accuracy_dropout", "test acc (dropout)", _acc)],
+        rows, notes=notes, csv_columns=[
+            Column("method", "method"), Column("lr", "lr"), Column("final_loss", "final_loss"),
+            Column("best_loss", "best_loss"), Column("final_loss_dropout", "final_loss_dropout"),
+            Column("best_loss_dropout", "best_loss_dropout"), Column("seconds", "seconds"),
+            Column("seconds_dropout", "seconds_dropout"), Column("time_ratio", "time_ratio"),
+            Column("step_ratio", "step_ratio"), Column("test_accuracy", "test_accuracy"),
+            Column("test_accuracy_dropout", "test_accuracy_dropout")])
+    return [table], []
+
+
+def plots(result, run_dir: Path) -> list[Path]:
+    from matplotlib.ticker import FormatStrFormatter, MaxNLocator
+
+    from dltool.report.plots import _palette, figure, save_figure
+
+    parts = sorted({r.part for r in result.runs})
+    if not parts:
+        return []
+    fig, axes = figure(1, len(parts), figsize=(6.2 * len(parts), 4.4), squeeze=False, sharey=True)
+    colours = dict(zip(result.config.methods, _palette(len(result.config.methods))))
+    for ax, part in zip(axes.flat, parts):
+        for r in (r for r in result.runs if r.part == part):
+            label = f"{r.method} (η {r.lr:g})" + (" — diverged" if r.status != "finished" else "")
+            ax.plot(range(1, len(r.epoch_losses) + 1), r.epoch_losses, label=label, color=colours.get(r.method),
+                    linewidth=1.6, marker="o" if len(r.epoch_losses) <= 30 else None, markersize=3)
+        title = "Part 2: without dropout" if part == 2 else (
+            f"Part 3: dropout {result.config.input_dropout:g} input, {result.config.dropout:g} hidden")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training loss (cross-entropy + L2), log scale")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("CIFAR-10 MLP 3072-1000-1000-10: training loss per epoch")
+    fig.tight_layout()
+    paths = [save_figure(fig, run_dir / "training_loss.png")]
+
+    fig, axes = figure(1, len(parts), figsize=(6.2 * len(parts), 4.0), squeeze=False, sharey=True)
+    for ax, part in zip(axes.flat, parts):
+        for r in (r for r in result.runs if r.part == part):
+            accs = [100 * a if a is not None else float("nan") for a in r.test_accuracies]
+            ax.plot(range(1, len(accs) + 1), accs, label=r.method, color=colours.get(r.method), linewidth=1.5)
+        ax.set_title("Part 2: without dropout" if part == 2 else "Part 3: with dropout")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("Test accuracy per epoch")
+    fig.tight_layout()
+    paths.append(save_figure(fig, run_dir / "test_accuracy.png"))
+    return paths

@@ -1,0 +1,114 @@
+"""dltool cutout show / train end to end: the figure on real sample images, the --quick training preset with
+--json, resuming a run folder, and the exit code of each kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def cifar_dir(monkeypatch) -> Path:
+    if not (DATASETS / "cifar-10-sample").is_dir():
+        pytest.skip("the CIFAR-10 sample is not in ../shared/datasets")
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
+    return DATASETS
+
+
+def test_help(cli):
+    result = cli("cutout", "--help")
+    assert result.exit_code == 0 and "show" in result.stdout and "train" in result.stdout
+    result = cli("cutout", "train", "--help")
+    text = " ".join(result.stdout.split())
+    for needle in ("ResNet-44 with batch augmentation", "--resume", "--target", "0.94", "--max-epochs", "--ms",
+                   "--quick: ResNet-20", "He et al.", "Hoffer et al., 2019"):
+        assert needle in text, needle
+
+
+def test_show_two_real_images(cli, cifar_dir, tmp_path):
+    out = tmp_path / "show"
+    result = cli("cutout", "show", "--json", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["images"]) == 2 and doc["config"]["size"] == 16
+    for image in doc["images"]:
+        y1, y2, x1, x2 = image["box"]
+        cy, cx = image["centre"]
+        assert (y1, y2, x1, x2) == (max(cy - 8, 0), min(cy + 8, 32), max(cx - 8, 0), min(cx + 8, 32))
+        assert 0 < image["zeroed_pixels"] <= (y2 - y1) * (x2 - x1)
+    figure = out / "cutout_examples.png"
+    assert doc["figure"] == str(figure) and figure.stat().st_size > 20_000
+
+
+def test_quick_training_then_resume(cli, cifar_dir, tmp_path):
+    out = tmp_path / "train"
+    result = cli("cutout", "train", "--quick", "--json", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [r["m"] for r in doc["runs"]] == [1, 2]
+    assert [r["images_per_step"] for r in doc["runs"]] == [64, 128]
+    assert doc["parameters"] == 271_098 and doc["config"]["depth"] == 20  # --quick uses ResNet-20
+    assert doc["dataset"]["train"] == 128 and doc["dataset"]["validation"] == 64
+    for run in doc["runs"]:
+        assert run["status"] == "finished" and run["epochs_run"] == 1 and run["time_to_target"] is None
+        assert len(run["val_errors"]) == 1 and 0 <= run["val_errors"][0] <= 1
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["status"] == "finished" and len(saved["runs"]) == 2
+    assert (out / "validation_error.png").stat().st_size > 20_000
+
+    # Resume: everything is finished already, so nothing trains and the stored runs come back as they were.
+    again = cli("cutout", "train", "--resume", str(out), "--json")
+    assert again.exit_code == 0, again.stderr
+    redo = json.loads(again.stdout)
+    assert redo["resumed"] == [1, 2] and redo["runs"] == doc["runs"]
+    assert len(json.loads((out / "results.json").read_text())["runs"]) == 2
+
+
+def test_resume_of_a_partial_run_trains_only_the_missing_m(cli, cifar_dir, tmp_path):
+    out = tmp_path / "partial"
+    first = cli("cutout", "train", "--quick", "--ms", "1", "--json", "--out", str(out))
+    assert first.exit_code == 0, first.stderr
+    doc = json.loads((out / "results.json").read_text())
+    doc["config"]["ms"] = [1, 2]  # as if M = 2 had been interrupted
+    doc["status"] = "interrupted"
+    (out / "results.json").write_text(json.dumps(doc))
+    result = cli("cutout", "train", "--resume", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    redo = json.loads(result.stdout)
+    assert [r["m"] for r in redo["runs"]] == [1, 2] and redo["resumed"] == [1]
+    assert redo["runs"][0] == json.loads(first.stdout)["runs"][0]
+    assert len(json.loads((out / "results.json").read_text())["runs"]) == 2
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["show", "-n", "0"], "-n"),
+    (["show", "--size", "40"], "--size"),
+    (["show", "--split", "valid"], "--split"),
+    (["train", "--ms", "0,2"], "--ms"),
+    (["train", "--ms", "two"], "not a whole number"),
+    (["train", "--target", "1.5"], "--target"),
+    (["train", "--depth", "45"], "6n+2"),
+    (["train", "--lr", "-1"], "--lr"),
+    (["train", "--resume", "no-such-folder"], "no results.json"),
+    (["train", "--json", "--markdown"], "only use one of"),
+])
+def test_bad_input_exits_2(cli, args, needle, tmp_path):
+    extra = ["--no-save"] if args[0] == "train" and "--resume" not in args else []
+    result = cli("cutout", *args, *extra)
+    assert result.exit_code == 2, result.stderr
+    assert needle in result.stderr and result.stdout == ""
+
+
+def test_missing_data_exits_3(cli, tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(empty))
+    for args in (["show"], ["train", "--quick"]):
+        out = tmp_path / f"run-{args[0]}"
+        result = cli("cutout", *args, "--data-dir", str(empty), "--out", str(out))
+        assert result.exit_code == 3 and "cifar10" in result.stderr
+        assert not out.exists()
