@@ -3,6 +3,7 @@
 complete -c dltool -f -n '__fish_use_subcommand' -a 'fit-line' -d 'Fit y = w·x + b with each optimizer and learning rate...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cifar-adaptive' -d 'AdaGrad, RMSProp, RMSProp+Nesterov, AdaDelta, Adam on a CIFAR-10 MLP, without and with dropout.'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'archcalc' -d 'Per-layer arithmetic of a CNN: output shape, activations,...'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'eggholder' -d 'Can a wide shallow or a narrow deep network learn the...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cutout' -d 'Cutout regularisation (DeVries & Taylor, 2017) and batch...'
 complete -c dltool -n '__fish_use_subcommand' -l help
 complete -c dltool -n '__fish_use_subcommand' -l install-completion
@@ -69,6 +70,32 @@ complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l no-bias
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l no-formulas
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l pool-proj
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l bn-recalibrate
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l budget
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l bundle
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l epochs
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l help
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l json
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l layers
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l max-networks
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l momentum
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l no-bn-recalibrate
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l no-xla
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l noise-std
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l orders
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l out
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l samples
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l test-fraction
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l time-alone
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l widths
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l xla
 complete -c dltool -f -n '__fish_seen_subcommand_from cutout' -a 'show' -d 'A figure of N CIFAR-10 images beside their cutout...'
 complete -c dltool -f -n '__fish_seen_subcommand_from cutout' -a 'train' -d 'ResNet-44 with batch augmentation: epochs and time to...'
 complete -c dltool -n '__fish_seen_subcommand_from cutout' -l help

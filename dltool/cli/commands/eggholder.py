@@ -1,0 +1,115 @@
+"""``dltool eggholder``: depth vs width under a budget of hidden units, regressing the Eggholder function."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from dltool.cli import options as opt
+
+
+def eggholder(
+    samples: Annotated[Optional[int], typer.Option("--samples", help="Uniform samples on [−512, 512]², split "
+                       "train/test (default 100,000; --quick 5,000).", show_default=False)] = None,
+    noise_std: Annotated[float, typer.Option("--noise-std", help="Standard deviation of the Gaussian noise added "
+                         "to f (function units); it is the noise floor of the test RMSE.")] = 0.3,
+    test_fraction: Annotated[float, typer.Option("--test-fraction", help="Share of the samples held out for "
+                             "the test RMSE.")] = 0.2,
+    widths: Annotated[Optional[str], typer.Option("--widths", help="Comma-separated hidden widths to choose from "
+                      "(default 16,32,64,128,256,512; --quick 32,128).", show_default=False)] = None,
+    layers: Annotated[Optional[str], typer.Option("--layers", help="Comma-separated numbers of hidden layers "
+                      "(default 1,2,3).", show_default=False)] = None,
+    budget: Annotated[int, typer.Option("--budget", help="Largest total number of hidden units of a network.")]
+    = 512,
+    orders: Annotated[str, typer.Option("--orders", help="'all': every ordered sequence of widths is its own "
+                      "network, (16,32) and (32,16) both (143 networks by default); 'non-increasing': one per "
+                      "set of widths, widest first (51).")] = "all",
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Training epochs per network "
+                      "(default 2,000; --quick 40).", show_default=False)] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per SGD step.")] = 1000,
+    lr: Annotated[float, typer.Option("--lr", help="SGD learning rate, on the standardised target "
+                  "(0.05 diverges for the widest BN networks).")] = 0.01,
+    momentum: Annotated[float, typer.Option("--momentum", help="Nesterov momentum μ.")] = 0.9,
+    bundle: Annotated[str, typer.Option("--bundle", help="Networks trained side by side in one compiled model: "
+                      "a number (1 = one at a time, exact per-network times) or 'auto' (small networks together, "
+                      "by multiply-adds).")] = "auto",
+    time_alone: Annotated[int, typer.Option("--time-alone", help="Also time each network alone for this many "
+                          "steps after its bundle (0: off): per-network time when bundling.")] = 0,
+    max_networks: Annotated[Optional[int], typer.Option("--max-networks", help="Train only the N smallest "
+                            "networks of the grid.", show_default=False)] = None,
+    bn_recalibrate: Annotated[bool, typer.Option("--bn-recalibrate/--no-bn-recalibrate", help="After training, "
+                              "replace the BN layers' moving averages by the final network's statistics on 10,000 "
+                              "training samples (one forward pass, no weight changes).")] = True,
+    xla: opt.Xla = False,
+    quick: opt.Quick = False,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """Can a wide shallow or a narrow deep network learn the Eggholder function better, for the same number of
+    hidden units? Trains every network and compares test RMSE (function units), parameters and time.
+
+    f(x1, x2) = −(x2 + 47)·sin√|x1/2 + (x2 + 47)| − x1·sin√|x1 − (x2 + 47)| on [−512, 512]², y = f + noise.
+    Networks: hidden widths from 16…512, 1–3 hidden layers, total hidden units ≤ --budget; ReLU, batch
+    normalisation on 2- and 3-layer networks, SGD with Nesterov momentum, batch 1,000. Inputs are scaled by
+    1/512 and the target standardised for training; RMSEs are reported in f's units, beside the constant
+    predictor's (≈ 298) and the noise floor (--noise-std). --quick: 5,000 samples, widths 32,128, 40 epochs
+    (14 networks, well under a minute).
+    """
+    from dltool.errors import UsageError
+    from dltool.experiments import eggholder as exp
+    from dltool.experiments.common import parse_ints
+    from dltool.report import output
+    from dltool.report.export import RunRecorder, new_run_dir
+    from dltool.report.progress import SweepProgress
+    from dltool.report.views import eggholder as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    if bundle.strip().lower() == "auto":
+        bundle_n = None
+    else:
+        try:
+            bundle_n = int(bundle)
+        except ValueError:
+            raise UsageError(f"--bundle got {bundle!r}", "give a whole number ≥ 1 or 'auto'") from None
+    preset = exp.QUICK if quick else {}
+    cfg = exp.EggholderConfig(
+        samples=samples if samples is not None else preset.get("samples", 100_000), test_fraction=test_fraction,
+        noise_std=noise_std, widths=parse_ints(widths, "--widths") or preset.get("widths"),
+        layers=parse_ints(layers, "--layers"), budget=budget, orders=orders.strip().lower(),
+        epochs=epochs if epochs is not None else preset.get("epochs", 2000), batch_size=batch_size,
+        lr=lr, momentum=momentum, bundle=bundle_n, xla=xla, bn_recalibrate=bn_recalibrate,
+        time_alone=time_alone,
+        max_networks=max_networks, seed=seed)
+    cfg.validate()
+    bundles = cfg.bundles()  # validates the grid before TensorFlow starts
+    run_dir = None if no_save else new_run_dir("eggholder", out)
+    recorder = RunRecorder(run_dir, "eggholder", cfg) if run_dir else None
+    n_nets = sum(len(b) for b in bundles)
+    output.info(f"eggholder: {n_nets} networks in {len(bundles)} compiled bundle{'s' if len(bundles) > 1 else ''}, "
+                f"{cfg.epochs:,} epochs each")
+    with SweepProgress(len(bundles), "eggholder") as progress:
+        try:
+            result = exp.run(cfg, on_run=recorder.add_run if recorder else None, progress=progress)
+        except KeyboardInterrupt:
+            if recorder:
+                recorder.finish("interrupted")
+            raise
+    tables, footer = views.tables(result)
+    if recorder:
+        recorder.set("environment", result.environment)
+        doc = result.to_dict()
+        recorder.finish(**{k: doc[k] for k in ("n_train", "n_test", "y_mean", "y_std", "constant_rmse",
+                                               "noise_floor", "best", "bundles", "total_seconds",
+                                               "networks_per_hour")})
+        views.plots(result, run_dir)
+        footer.append(f"Results and plots: {run_dir}/")
+    output.emit(tables, result, fmt, footer)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eggholder")(eggholder)
