@@ -2,6 +2,8 @@
 # Install: copy to ~/.config/fish/completions/dltool.fish
 complete -c dltool -f -n '__fish_use_subcommand' -a 'fit-line' -d 'Fit y = w·x + b with each optimizer and learning rate...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cifar-adaptive' -d 'AdaGrad, RMSProp, RMSProp+Nesterov, AdaDelta, Adam on a CIFAR-10 MLP, without and with dropout.'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'scale' -d 'Measure strong and weak data-parallel scaling:...'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'allreduce' -d 'Compare all-reduce implementations: time, algbw, busbw...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'archcalc' -d 'Per-layer arithmetic of a CNN: output shape, activations,...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'eggholder' -d 'Can a wide shallow or a narrow deep network learn the...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cutout' -d 'Cutout regularisation (DeVries & Taylor, 2017) and batch...'
@@ -52,6 +54,59 @@ complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l subset
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l test-subset
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l xla
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l communication
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l cross-device-ops
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l epochs
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l gpus
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l help
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l json
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l mode
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l model
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-xla
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l out
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l per-learner-batch
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l price-per-hour
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l strategy
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l timeout
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l virtual
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l warmup-steps
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l workers
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l xla
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l communications
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l devices
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l factor
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l help
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l implementations
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l iterations
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l json
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l max-size
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l min-size
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l model
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l no-train
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l out
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l timeout
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l train
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l virtual
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l workers
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l bias
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l csv

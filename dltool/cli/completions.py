@@ -89,7 +89,7 @@ def _bash_function() -> str:
 
 def _groups() -> str:
     """Every command path, so the bash function can tell commands from argument values."""
-    return " ".join(sorted({" ".join(p[:i + 1]) for p, *_ in _tree() for i in range(len(p))}, key=len))
+    return " ".join(sorted({" ".join(p[:i + 1]) for p, *_ in _tree() for i in range(len(p))}, key=lambda g: (len(g), g)))
 
 
 def generate(shell: str) -> str:

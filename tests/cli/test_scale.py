@@ -1,0 +1,96 @@
+"""``dltool scale`` from the command line: help, a tiny real run with --json and a run folder, exit codes of bad
+input, missing devices, and a worker killed mid-run (exit 1, one clear line)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from dltool.cli.commands.scale import expand_counts
+
+TINY = ["--model", "softmax", "--dataset", "synthetic", "--steps", "8", "--batch-size", "64",
+        "--per-learner-batch", "32"]
+
+
+def test_help(cli):
+    result = cli("scale", "--help")
+    assert result.exit_code == 0
+    for option in ("--strategy", "--gpus", "--virtual", "--mode", "--workers", "--price-per-hour", "--quick"):
+        assert option in result.stdout
+
+
+def test_counts():
+    assert expand_counts("4", "--gpus") == [1, 2, 4]
+    assert expand_counts("6", "--gpus") == [1, 2, 4, 6]
+    assert expand_counts("1", "--gpus") == [1]
+    assert expand_counts("8,2,1", "--gpus") == [1, 2, 8]
+
+
+def test_tiny_run_json_and_run_folder(cli, tmp_path):
+    out = tmp_path / "run"
+    result = cli("scale", "--gpus", "1,2", "--virtual", *TINY, "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["virtual"] is True
+    rows = {(r["mode"], r["learners"]): r for r in doc["runs"]}
+    assert set(rows) == {("strong", 1), ("weak", 1), ("strong", 2), ("weak", 2)}
+    for r in rows.values():
+        assert r["throughput"] > 0 and r["step_time"] > 0 and "(virtual)" in r["devices"]
+        assert r["cost"] == pytest.approx(r["learners"] * r["train_seconds"] / 3600 * 0.45)
+    assert rows[("strong", 1)]["efficiency"] == pytest.approx(1.0)
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["status"] == "finished" and len(saved["runs"]) == 4
+    for name in ("throughput.png", "training_time.png", "cost.png", "efficiency.png"):
+        assert (out / name).stat().st_size > 10_000
+    assert "K80" in doc["price_source"]
+
+
+def test_table_says_virtual(cli):
+    result = cli("scale", "--gpus", "1", "--virtual", "--mode", "strong", *TINY, "--no-save")
+    assert result.exit_code == 0, result.output
+    assert "VIRTUAL" in result.stdout and "examples/s" in result.stdout
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["--mode", "sideways"], 2, "mode"),
+    (["--gpus", "1,3", "--virtual", "--batch-size", "256"], 2, "multiple of 3"),
+    (["--gpus", "two"], 2, "--gpus"),
+    (["--model", "vgg16"], 2, "unknown model"),
+    (["--dataset", "imagenet"], 2, "unknown dataset"),
+    (["--price-per-hour", "-1"], 2, "price"),
+    (["--strategy", "multiworker", "--gpus", "2"], 2, "--workers"),
+    (["--strategy", "ring"], 2, "strategy"),
+    (["--workers", "2"], 2, "multiworker"),
+    (["--gpus", "2"], 3, "--virtual"),
+])
+def test_bad_input_exit_codes(cli, monkeypatch, args, code, words):
+    import dltool.engine.devices as devices
+
+    monkeypatch.setattr(devices, "physical_gpus", lambda: 0)  # the exit-3 case needs a machine without GPUs
+    result = cli("scale", *args)
+    assert result.exit_code == code, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines and lines[-1].startswith("dltool: error:") and words in lines[-1]
+
+
+def test_bad_tf_config_is_exit_2(cli, monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "{oops")
+    result = cli("scale", "--strategy", "multiworker", *TINY, "--no-save")
+    assert result.exit_code == 2 and "TF_CONFIG" in result.stderr
+
+
+def test_killed_worker_is_exit_1_with_a_clear_message(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("DLTOOL_FAULT", "worker=1,after_steps=3,action=kill")
+    t0 = time.monotonic()
+    # "2,2": a list, so only the 2-worker cluster runs (a bare "2" would measure 1 worker first)
+    result = cli("scale", "--strategy", "multiworker", "--workers", "2,2", "--mode", "strong", "--model", "softmax",
+                 "--dataset", "synthetic", "--steps", "100000", "--batch-size", "64", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 1, result.output
+    message = [ln for ln in result.stderr.splitlines() if ln.startswith("dltool: error:")]
+    assert len(message) == 1
+    assert "worker 1 of 2" in message[0] and "lost" in message[0] and "SIGKILL" in message[0]
+    assert time.monotonic() - t0 < 90
+    saved = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert saved["status"] == "failed" and "worker 1 of 2" in saved["error"]
