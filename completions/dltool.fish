@@ -6,6 +6,7 @@ complete -c dltool -f -n '__fish_use_subcommand' -a 'scale' -d 'Measure strong a
 complete -c dltool -f -n '__fish_use_subcommand' -a 'allreduce' -d 'Compare all-reduce implementations: time, algbw, busbw...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'archcalc' -d 'Per-layer arithmetic of a CNN: output shape, activations,...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'eggholder' -d 'Can a wide shallow or a narrow deep network learn the...'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'mnist' -d 'The reports MNIST studies on real MNIST (or --dataset...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cutout' -d 'Cutout regularisation (DeVries & Taylor, 2017) and batch...'
 complete -c dltool -n '__fish_use_subcommand' -l help
 complete -c dltool -n '__fish_use_subcommand' -l install-completion
@@ -151,6 +152,148 @@ complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l test-fraction
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l time-alone
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l widths
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l xla
+complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'softmax' -d 'Softmax regression (784 → 10): every optimizer × learning...'
+complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'cnn' -d 'Deep-MNIST CNN: test accuracy and training time vs batch...'
+complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'filters' -d 'The filters study: a small CNN (two 3×3 convolutions with...'
+complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'mlp' -d 'MLP 784-100-10 (SGD 0.1, L2 0.01 on the hidden weights,...'
+complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'devices' -d 'Training time vs batch size on 1 / 2 / 4 devices...'
+complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'workers' -d 'K workers on disjoint shards with...'
+complete -c dltool -n '__fish_seen_subcommand_from mnist' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l eval-every
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l json
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l loss
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l lrs
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l momentum-lrs
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l momentums
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizers
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l out
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l target-accuracy
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l test-subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l batch-sizes
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l epochs
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l eval-every
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l json
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l model
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l no-xla
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l optimizer
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l out
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l preset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l schedule
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l target-accuracy
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l test-subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l xla
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l epochs
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l filters
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l json
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l lr-filters
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l lrs
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l optimizer
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l out
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l test-subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l validation
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l adagrad-lr
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l decay
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dropout
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l epochs
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l eval-every
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l gallery
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l json
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l l1
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l l2
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l out
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l studies
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l target-accuracy
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l test-subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l batch-sizes
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l cross-device-ops
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l devices
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l json
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l model
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l optimizer
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l out
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l virtual
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l communication
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l epochs
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l json
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l model
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l optimizer
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l out
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l quick
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l steps
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l test-subset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l workers
 complete -c dltool -f -n '__fish_seen_subcommand_from cutout' -a 'show' -d 'A figure of N CIFAR-10 images beside their cutout...'
 complete -c dltool -f -n '__fish_seen_subcommand_from cutout' -a 'train' -d 'ResNet-44 with batch augmentation: epochs and time to...'
 complete -c dltool -n '__fish_seen_subcommand_from cutout' -l help

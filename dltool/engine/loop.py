@@ -334,6 +334,8 @@ class Engine:
 
         while done < total and not stop:
             k = min(chunk, total - done, steps_per_epoch - epoch_steps)
+            if cfg.eval_every:  # end a call on each evaluation point
+                k = min(k, cfg.eval_every - epoch_steps % cfg.eval_every)
             start = time.perf_counter()
             losses, correct, count = self._train_fn(iterator, tf.constant(k))
             losses = losses.numpy()  # waits for the work: the time below is real
@@ -358,7 +360,8 @@ class Engine:
             epoch_correct += float(correct)
             epoch_count += float(count)
             hooks.on_steps(done, values[-1])
-            if cfg.eval_every and eval_ds is not None and done % cfg.eval_every == 0 and epoch_steps < steps_per_epoch:
+            if (cfg.eval_every and eval_ds is not None and epoch_steps % cfg.eval_every == 0
+                    and epoch_steps < steps_per_epoch):
                 run_eval(epoch + epoch_steps / steps_per_epoch)
                 stop = result.time_to_target is not None
             if epoch_steps == steps_per_epoch or done >= total or stop:

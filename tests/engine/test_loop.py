@@ -132,3 +132,12 @@ def test_regularisation_losses_are_added():
     cfg = FitConfig(epochs=1, batch_size=512, shuffle=False)
     gap = reg.fit(x, y, cfg).losses[0] - plain.fit(x, y, cfg).losses[0]
     assert gap == pytest.approx(10.0 * 20, rel=1e-4)  # L2 · Σw² over a 10×2 kernel of ones
+
+
+def test_eval_every_evaluates_at_each_point_even_when_it_does_not_divide_the_epoch():
+    x, y = _data()  # 512 examples, batch 64: 8 steps per epoch
+    set_seed(0)
+    engine = Engine(_mlp, lambda: make_optimizer("adam", 0.01))
+    result = engine.fit(x, y, FitConfig(epochs=2, batch_size=64, eval_every=3), eval_data=(x, y))
+    # steps 3, 6 | end of epoch 1 (8) | 3, 6 of epoch 2 | end (16)
+    assert [e["step"] for e in result.evals] == [3, 6, 8, 11, 14, 16]

@@ -1,0 +1,437 @@
+"""``dltool mnist``: the MNIST studies of the reports (softmax, cnn, filters, mlp, devices, workers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from dltool.cli import options as opt
+
+mnist_app = typer.Typer(
+    name="mnist",
+    help="The reports' MNIST studies on real MNIST (or --dataset fashion_mnist), with the reports' numbers beside "
+         "the measured ones.",
+    no_args_is_help=True,
+)
+
+Dataset = Annotated[str, typer.Option("--dataset", help="mnist or fashion_mnist.")]
+Subset = Annotated[Optional[int], typer.Option("--subset", min=1, help="Train on a seeded sample of N images.",
+                                               show_default=False)]
+TestSubset = Annotated[Optional[int], typer.Option("--test-subset", min=1, help="Test on a seeded sample of N "
+                                                   "test images.", show_default=False)]
+Target = Annotated[Optional[float], typer.Option("--target-accuracy", help="Stop a run once its test accuracy "
+                                                 "reaches this fraction (e.g. 0.99) and report the training "
+                                                 "seconds to it.", show_default=False)]
+EvalEvery = Annotated[Optional[int], typer.Option("--eval-every", min=1, help="Steps between test evaluations "
+                                                  "while chasing --target-accuracy (rounded down to a divisor of "
+                                                  "the steps per epoch).", show_default=False)]
+
+
+def _floats(text: str | None, option: str) -> list[float] | None:
+    from dltool.experiments.common import parse_floats
+
+    return parse_floats(text, option)
+
+
+def _ints(text: str | None, option: str) -> list[int] | None:
+    from dltool.experiments.common import parse_ints
+
+    return parse_ints(text, option)
+
+
+def _optional_list(text: str | None, option: str) -> list[float] | None:
+    """None → the study's default; '' → skip (empty list); else the numbers."""
+    if text is None:
+        return None
+    return _floats(text, option) if text.strip() else []
+
+
+def _execute(study: str, cfg: Any, total_runs: int, run: Callable, tables: Callable, plots: Callable,
+             fmt: Any, out: Any, no_save: bool) -> None:
+    """The same wiring for every study: run folder, progress bar, each run on disk as it ends, table, plots."""
+    from dltool.report import output
+    from dltool.report.export import RunRecorder, new_run_dir
+    from dltool.report.progress import SweepProgress
+
+    command = f"mnist {study}"
+    run_dir = None if no_save else new_run_dir(f"mnist-{study}", out)
+    recorder = RunRecorder(run_dir, command, cfg) if run_dir else None
+    with SweepProgress(total_runs, command) as progress:
+        try:
+            result = run(cfg, on_run=recorder.add_run if recorder else None, progress=progress)
+        except KeyboardInterrupt:
+            if recorder:
+                recorder.finish("interrupted")
+            raise
+        except Exception:
+            if recorder:
+                recorder.finish("failed")
+            raise
+    table_specs, footer = tables(result)
+    if recorder:
+        recorder.set("environment", result.environment)
+        summary = {k: v for k, v in result.to_dict().items() if k not in ("runs", "config", "environment")}
+        recorder.finish(**summary)
+        plots(result, run_dir)
+        footer.append(f"Results and plots: {run_dir}/")
+    output.emit(table_specs, result, fmt, footer)
+
+
+@mnist_app.command("softmax")
+def softmax(
+    optimizers: Annotated[Optional[str], typer.Option("--optimizers", help="Comma-separated: gd, adagrad, adam, "
+                          "adadelta, rmsprop, ftrl, momentum, nesterov … (default: the report's 19-row grid).",
+                          show_default=False)] = None,
+    lrs: Annotated[Optional[str], typer.Option("--lrs", help="Comma-separated learning rates (with --optimizers: "
+                   "every optimizer × every lr; default 0.01).", show_default=False)] = None,
+    momentums: Annotated[Optional[str], typer.Option("--momentums", help="Momentum study values; '' skips it "
+                         "(default: 0.2,0.4,0.6,0.8; none with --quick).", show_default=False)] = None,
+    momentum_lrs: Annotated[str, typer.Option("--momentum-lrs", help="Learning rates of the momentum study.")]
+    = "0.01,0.1",
+    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Training steps per setting "
+                     "(default: 1000; 200 with --quick).", show_default=False)] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 100,
+    loss: Annotated[str, typer.Option("--loss", help="stable (cross-entropy on logits) or naive (the report's "
+                    "−Σ y·log softmax, which turns NaN at large steps).")] = "stable",
+    dataset: Dataset = "mnist",
+    data_dir: opt.DataDir = None,
+    subset: Subset = None,
+    test_subset: TestSubset = None,
+    target_accuracy: Target = None,
+    eval_every: EvalEvery = None,
+    precision: opt.PrecisionOpt = opt.Precision.fp32,
+    quick: opt.Quick = False,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """Softmax regression (784 → 10): every optimizer × learning rate of the report's Table 1, and momentum.
+
+    Default grid (19 settings, 1,000 steps of batch 100 each): Adagrad 0.5/0.01/0.7 · Adam 0.01/0.1 ·
+    GD 0.5/0.01/0.9 · Adadelta 0.5/0.01/0.9/3/9 · RMSProp 0.5/0.01/0.001 · FTRL 0.5/0.01/0.7; then momentum
+    0.2/0.4/0.6/0.8 × lr 0.01, 0.1. The report's test accuracy is printed beside each measured one. One
+    engine per optimizer: learning rates reuse it without retracing.
+
+    --quick: GD 0.5, Adam 0.01, Adam 0.1 and RMSProp 0.5 for 200 steps on 10,000 training and 2,000 test images.
+    """
+    from dltool.experiments.common import parse_names
+    from dltool.experiments.mnist import softmax as exp
+    from dltool.report import output
+    from dltool.report.views import mnist as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    names = parse_names(optimizers)
+    lr_values = _floats(lrs, "--lrs")
+    quick_grid = [("gd", 0.5), ("adam", 0.01), ("adam", 0.1), ("rmsprop", 0.5)]
+    grid = quick_grid if quick and names is None and lr_values is None else None
+    cfg = exp.SoftmaxConfig(
+        optimizers=names, lrs=lr_values,
+        momentums=_optional_list(momentums, "--momentums") if momentums is not None or not quick else [],
+        momentum_lrs=_floats(momentum_lrs, "--momentum-lrs"), steps=steps or (200 if quick else 1000),
+        batch_size=batch_size, loss=loss.strip().lower(), dataset=dataset, data_dir=data_dir,
+        subset=subset or (10_000 if quick else None), test_subset=test_subset or (2_000 if quick else None),
+        target_accuracy=target_accuracy, eval_every=eval_every, precision=precision.value, seed=seed,
+        settings=grid)
+    cfg.validate()
+    _execute("softmax", cfg, len(cfg.grid()), exp.run, views.softmax_tables, views.softmax_plots, fmt, out,
+             no_save)
+
+
+PrecisionMaybe = Annotated[Optional[opt.Precision], typer.Option(
+    "--precision", help="fp32, bf16 (mixed; fast on CPUs with AMX) or fp16 (mixed; GPUs) (default: the preset's).",
+    show_default=False)]
+
+
+@mnist_app.command("cnn")
+def cnn(
+    preset: Annotated[Optional[str], typer.Option("--preset", help="sweep (the reports' batch sweep), long "
+                      "(batch 50, 30 epochs), fast99 (fastest recipe to 99.0 %), quick (default: sweep).",
+                      show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="deep (Deep-MNIST CNN, 3.27 M parameters) or fast "
+                     "(the fast99 CNN, 417 k) (default: the preset's).", show_default=False)] = None,
+    batch_sizes: Annotated[Optional[str], typer.Option("--batch-sizes", help="Comma-separated batch sizes "
+                           "(default: the preset's; sweep: 100,50,20,10,4).", show_default=False)] = None,
+    epochs: Annotated[Optional[float], typer.Option("--epochs", help="Epochs per batch size, may be fractional "
+                      "(e.g. 1.5) (default: the preset's).", show_default=False)] = None,
+    steps: opt.Steps = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="(Peak) learning rate (default: the preset's; "
+                  "1e-4 for the Deep-MNIST CNN).", show_default=False)] = None,
+    schedule: Annotated[Optional[str], typer.Option("--schedule", help="constant or onecycle (linear up over 20 % "
+                        "of the steps, linear down to 0) (default: the preset's).", show_default=False)] = None,
+    optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name (adam, gd, momentum …).")] = "adam",
+    precision: PrecisionMaybe = None,
+    xla: opt.Xla = False,
+    target_accuracy: Target = None,
+    eval_every: EvalEvery = None,
+    dataset: Dataset = "mnist",
+    data_dir: opt.DataDir = None,
+    subset: Subset = None,
+    test_subset: TestSubset = None,
+    quick: opt.Quick = False,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """Deep-MNIST CNN: test accuracy and training time vs batch size; long runs; the fast99 recipe.
+
+    Presets: sweep (default) trains the Deep-MNIST CNN (conv 5×5×32, conv 5×5×64, dense 1024, dropout 0.5,
+    Adam 1e-4) for one epoch at batch 100, 50, 20, 10 and 4 (reports: 0.954 at 100 … 0.9827 at 4); long trains
+    30 epochs at batch 50 (report: 0.992); fast99 is this tool's fastest recipe to 99.0 % (CNN 5×5×16 → 5×5×32
+    → dense 256, batch 128, Adam one-cycle peak 0.006 over 1.5 epochs, bf16, test accuracy checked 6 times per
+    epoch, stops at 0.99); quick is a CI demo on 2,000 images. Any option overrides the preset. Train seconds
+    exclude tracing (one warm-up step first) and test evaluations.
+
+    Examples: dltool mnist cnn --preset fast99 · dltool mnist cnn --preset long --target-accuracy 0.99 ·
+    dltool mnist cnn --json | jq '.runs[] | [.batch_size, .test_accuracy, .train_seconds]'
+    """
+    from dltool.experiments.mnist import cnn as exp
+    from dltool.report import output
+    from dltool.report.views import mnist as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    name = (preset or ("quick" if quick else "sweep")).strip().lower()
+    if name not in exp.PRESETS:
+        from dltool.errors import UsageError
+
+        raise UsageError(f"unknown preset {preset!r}", f"choose one of {', '.join(exp.PRESETS)}")
+    sizes = _ints(batch_sizes, "--batch-sizes")
+    if quick and name != "quick":  # shrink the chosen preset
+        sizes = sizes or list(exp.PRESETS[name].batch_sizes[:2])
+        subset, test_subset, epochs = subset or 2_000, test_subset or 1_000, epochs or 1
+    cfg = exp.CnnConfig.from_preset(
+        name, model=model.strip().lower() if model else None, batch_sizes=sizes, epochs=epochs, steps=steps, lr=lr,
+        schedule=schedule.strip().lower() if schedule else None, optimizer=optimizer,
+        precision=precision.value if precision else None, jit_compile=xla, target_accuracy=target_accuracy,
+        eval_every=eval_every, dataset=dataset, data_dir=data_dir, subset=subset, test_subset=test_subset,
+        seed=seed)
+    cfg.validate()
+    _execute("cnn", cfg, len(cfg.batch_sizes), exp.run, views.cnn_tables, views.cnn_plots, fmt, out, no_save)
+
+
+@mnist_app.command("filters")
+def filters(
+    filters_: Annotated[Optional[str], typer.Option("--filters", help="Filter counts F of the width sweep; '' skips "
+                        "it (default: 8,16,32,64,128,256; 8,16 with --quick).", show_default=False)] = None,
+    lrs: Annotated[Optional[str], typer.Option("--lrs", help="Learning rates of the lr sweep; '' skips it "
+                   "(default: 0.1,0.01,0.001,0.0001; 0.1,0.01 with --quick).", show_default=False)] = None,
+    lr_filters: Annotated[int, typer.Option("--lr-filters", min=1, help="F of the learning-rate sweep.")] = 32,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the width sweep.")] = 0.1,
+    optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name.")] = "gd",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 50,
+    epochs: opt.Epochs = None,
+    steps: opt.Steps = None,
+    validation: Annotated[Optional[int], typer.Option("--validation", min=1, help="Training images held out for the "
+                          "validation curves (default: 5000; 500 with --quick).", show_default=False)] = None,
+    precision: opt.PrecisionOpt = opt.Precision.fp32,
+    dataset: Dataset = "mnist",
+    data_dir: opt.DataDir = None,
+    subset: Subset = None,
+    test_subset: TestSubset = None,
+    quick: opt.Quick = False,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """The filters study: a small CNN (two 3×3 convolutions with F filters, 2×2 pools, dense 128).
+
+    Two sweeps with plain GD, batch 50, 10 epochs (the report's): learning rate 0.1 / 0.01 / 0.001 / 0.0001 at
+    F = 32 with validation curves, and F = 8 / 16 / 32 / 64 / 128 / 256 at lr 0.1 → parameters (9F² + 6,283F
+    + 1,418: 52,258 … 2,199,690), runtime and accuracy, plotted against F and against parameters. The full
+    default is long on a CPU (F = 256 is ≈ 115 M multiply-adds per image); --epochs and --subset shorten it.
+
+    --quick: F = 8, 16 and lr 0.1, 0.01 for one epoch on 3,000 images.
+
+    Example: dltool mnist filters --lrs '' --epochs 1 --json | jq '.runs[] | [.filters, .params, .test_accuracy]'
+    """
+    from dltool.experiments.mnist import filters as exp
+    from dltool.report import output
+    from dltool.report.views import mnist as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    f_values = _ints(filters_, "--filters") if filters_ is not None and filters_.strip() else (
+        [] if filters_ is not None else ([8, 16] if quick else list(exp.FILTERS)))
+    lr_values = _optional_list(lrs, "--lrs")
+    if lr_values is None:
+        lr_values = [0.1, 0.01] if quick else list(exp.LRS)
+    cfg = exp.FiltersConfig(
+        filters=f_values, lrs=lr_values, lr_filters=8 if quick and lr_filters == 32 else lr_filters, lr=lr,
+        optimizer=optimizer, batch_size=batch_size, epochs=epochs or (1 if quick else 10), steps=steps,
+        validation=validation or (500 if quick else 5000), precision=precision.value, dataset=dataset,
+        data_dir=data_dir, subset=subset or (3_000 if quick else None),
+        test_subset=test_subset or (1_000 if quick else None), seed=seed)
+    cfg.validate()
+    _execute("filters", cfg, len(cfg.grid()), exp.run, views.filters_tables, views.filters_plots, fmt, out,
+             no_save)
+
+
+@mnist_app.command("mlp")
+def mlp(
+    studies: Annotated[str, typer.Option("--studies", help="Comma-separated: schedule, depth, sparsity, norm "
+                       "('' for the base run only).")] = "schedule,depth,sparsity,norm",
+    epochs: opt.Epochs = None,
+    steps: opt.Steps = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 100,
+    lr: Annotated[float, typer.Option("--lr", help="SGD learning rate α₀.")] = 0.1,
+    l2: Annotated[float, typer.Option("--l2", help="L2 penalty λ·Σw² on the hidden weights (base).")] = 0.01,
+    decay: Annotated[float, typer.Option("--decay", help="δ of the diminishing schedule α₀/(1 + δ·epoch).")]
+    = 0.1,
+    adagrad_lr: Annotated[float, typer.Option("--adagrad-lr", help="Adagrad's learning rate.")] = 0.01,
+    l1: Annotated[float, typer.Option("--l1", help="L1 penalty λ·Σ|w| of the sparsity study.")] = 0.05,
+    dropout: Annotated[float, typer.Option("--dropout", help="Dropout rate of the sparsity study.")] = 0.2,
+    gallery: Annotated[int, typer.Option("--gallery", min=0, help="Correct and wrong test digits each in "
+                       "gallery.png.")] = 12,
+    target_accuracy: Target = None,
+    eval_every: EvalEvery = None,
+    precision: opt.PrecisionOpt = opt.Precision.fp32,
+    dataset: Dataset = "mnist",
+    data_dir: opt.DataDir = None,
+    subset: Subset = None,
+    test_subset: TestSubset = None,
+    quick: opt.Quick = False,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """MLP 784-100-10 (SGD 0.1, L2 0.01 on the hidden weights, batch 100) and one-change studies around it.
+
+    Studies: schedule (constant vs α₀/(1 + 0.1·epoch) vs Adagrad 0.01), depth (100) vs (50, 50) vs
+    (25, 25, 25, 25), sparsity (L1 0.05 vs dropout 0.2: accuracy, mean |w|, share of |w| < 1e-3), norm (layer
+    normalisation vs none). The base run is shared by all studies; 10 epochs each. Plots: test accuracy per
+    epoch per study, the base's train vs test accuracy, a gallery of right and wrong digits.
+
+    --quick: every study for one epoch on 5,000 training and 1,000 test images.
+    """
+    from dltool.experiments.common import parse_names
+    from dltool.experiments.mnist import mlp as exp
+    from dltool.report import output
+    from dltool.report.views import mnist as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    cfg = exp.MlpConfig(
+        studies=[s.lower() for s in parse_names(studies)] if studies.strip() else [],
+        epochs=epochs or (1 if quick else 10), steps=steps, batch_size=batch_size, lr=lr, l2=l2, decay=decay,
+        adagrad_lr=adagrad_lr, l1=l1, dropout=dropout, gallery=gallery, target_accuracy=target_accuracy,
+        eval_every=eval_every, precision=precision.value, dataset=dataset, data_dir=data_dir,
+        subset=subset or (5_000 if quick else None), test_subset=test_subset or (1_000 if quick else None),
+        seed=seed)
+    cfg.validate()
+    _execute("mlp", cfg, len(cfg.variants()), exp.run, views.mlp_tables, views.mlp_plots, fmt, out, no_save)
+
+
+@mnist_app.command("devices")
+def devices(
+    devices_: Annotated[Optional[str], typer.Option("--devices", help="Device counts, each in its own process "
+                        "(default: 1,2,4; 1,2 with --quick).", show_default=False)] = None,
+    batch_sizes: Annotated[Optional[str], typer.Option("--batch-sizes", help="Global batch sizes (multiples of "
+                           "every device count) (default: 4,16,48; 4,16 with --quick).", show_default=False)] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", min=2, help="Timed steps per setting (default: 50; 10 "
+                     "with --quick).", show_default=False)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="deep (Deep-MNIST CNN), fast (the fast99 CNN), "
+                     "mlp or softmax (default: deep; fast with --quick).", show_default=False)] = None,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 1e-4,
+    optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name.")] = "adam",
+    virtual: Annotated[bool, typer.Option("--virtual", help="Use logical devices even when there are enough "
+                       "GPUs (without GPUs they are always virtual CPU devices).")] = False,
+    cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", help="auto, nccl (GPUs only), "
+                                "hierarchical-copy or reduction-to-one-device.")] = "auto",
+    precision: opt.PrecisionOpt = opt.Precision.fp32,
+    dataset: Dataset = "mnist",
+    data_dir: opt.DataDir = None,
+    quick: opt.Quick = False,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """Training time vs batch size on 1 / 2 / 4 devices (MirroredStrategy), each count in a fresh process.
+
+    Uses GPUs when the machine has enough; otherwise the CPU (or one GPU) is split into logical devices and
+    every number is labelled "virtual". The report (GPUs): batch 4 got slower with more GPUs, batch 48 faster.
+    Prints ms/step and images/s (mean ± standard error), seconds per epoch and the speedup over 1 device.
+
+    Example: dltool mnist devices --json | jq '.runs[] | [.label, .batch_size, .step_ms]'
+    """
+    from dltool.experiments.mnist import devices as exp
+    from dltool.report import output
+    from dltool.report.views import mnist as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    cfg = exp.DevicesConfig(
+        devices=_ints(devices_, "--devices") or ([1, 2] if quick else [1, 2, 4]),
+        batch_sizes=_ints(batch_sizes, "--batch-sizes") or ([4, 16] if quick else [4, 16, 48]),
+        steps=steps or (10 if quick else 50), model=(model or ("fast" if quick else "deep")).strip().lower(),
+        lr=lr, optimizer=optimizer, virtual=virtual, cross_device_ops=cross_device_ops.strip().lower(),
+        precision=precision.value, dataset=dataset, data_dir=data_dir, subset=2_000 if quick else None, seed=seed)
+    cfg.validate()
+    total = len(cfg.devices) * len(cfg.batch_sizes)
+    _execute("devices", cfg, total, exp.run, views.devices_tables, views.devices_plots, fmt, out, no_save)
+
+
+@mnist_app.command("workers")
+def workers_(
+    workers: Annotated[Optional[str], typer.Option("--workers", help="Worker counts K, one local cluster each "
+                       "(default: 1,6; 1,2 with --quick).", show_default=False)] = None,
+    epochs: opt.Epochs = None,
+    steps: opt.Steps = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch per worker (global = K × this).")]
+    = 100,
+    model: Annotated[str, typer.Option("--model", help="softmax, mlp, fast (the fast99 CNN) or deep.")] = "softmax",
+    optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name.")] = "gd",
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.5,
+    communication: Annotated[str, typer.Option("--communication", help="Collective implementation: auto or ring.")]
+    = "auto",
+    precision: opt.PrecisionOpt = opt.Precision.fp32,
+    dataset: Dataset = "mnist",
+    data_dir: opt.DataDir = None,
+    subset: Subset = None,
+    test_subset: TestSubset = None,
+    quick: opt.Quick = False,
+    seed: opt.Seed = 0,
+    out: opt.OutDir = None,
+    no_save: opt.NoSave = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """K workers on disjoint shards with MultiWorkerMirroredStrategy: accuracy and time against one worker.
+
+    Each K is a real cluster of K processes on 127.0.0.1 (free ports, TF_CONFIG); worker i trains on the fixed
+    shard x[i::K] with its own batch, gradients are all-reduced every step (global batch K × batch). Default
+    (the report's K = 6): softmax regression, GD 0.5, batch 100 per worker, 5 epochs, K = 1 and 6. On one
+    machine the workers share its cores: K > 1 shows the cost of the collectives, not a speedup.
+
+    --quick: K = 1 and 2, one epoch on 6,000 training and 1,000 test images.
+    """
+    from dltool.experiments.mnist import workers as exp
+    from dltool.report import output
+    from dltool.report.views import mnist as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    cfg = exp.WorkersConfig(
+        workers=_ints(workers, "--workers") or ([1, 2] if quick else [1, 6]), epochs=epochs or (1 if quick else 5),
+        steps=steps, batch_size=batch_size, model=model.strip().lower(), optimizer=optimizer, lr=lr,
+        communication=communication.strip().lower(), precision=precision.value, dataset=dataset, data_dir=data_dir,
+        subset=subset or (6_000 if quick else None), test_subset=test_subset or (1_000 if quick else None),
+        seed=seed)
+    cfg.validate()
+    _execute("workers", cfg, len(cfg.workers), exp.run, views.workers_tables, views.workers_plots, fmt, out,
+             no_save)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(mnist_app, name="mnist")

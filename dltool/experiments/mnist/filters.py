@@ -1,0 +1,165 @@
+"""The filters study: a small CNN with F filters per convolution, its learning rate and its width.
+
+Network (the report's): conv 3×3×F ('same', ReLU) → 2×2 max-pool → conv 3×3×F → 2×2 max-pool → dense 128
+(ReLU) → dense 10; plain gradient descent, batch 50, 10 epochs. Parameters, counted by hand:
+    conv1 (3·3·1 + 1)·F + conv2 (3·3·F + 1)·F + dense (7·7·F)·128 + 128 + output 128·10 + 10
+    = 9F² + 6,283F + 1,418
+which gives 52,258 · 104,250 · 211,690 · 440,394 · 953,098 · 2,199,690 for F = 8, 16, 32, 64, 128, 256 (Keras
+agrees; the tests check both). Two sweeps: learning rate 0.1 / 0.01 / 0.001 / 0.0001 at F = 32 with validation
+curves (5,000 images held out of the training set), and F = 8 … 256 at lr 0.1 → parameters, runtime, accuracy.
+The run F = 32, lr 0.1 belongs to both sweeps and is trained once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from dltool.errors import UsageError
+from dltool.experiments.mnist import common
+
+FILTERS = (8, 16, 32, 64, 128, 256)
+LRS = (0.1, 0.01, 0.001, 0.0001)
+
+
+def parameter_count(filters: int, input_channels: int = 1, image: int = 28, dense: int = 128,
+                    classes: int = 10) -> int:
+    """Parameters of the filters CNN, by hand (see the module docstring)."""
+    f = int(filters)
+    side = image // 4  # two 2×2 pools
+    return ((9 * input_channels + 1) * f + (9 * f + 1) * f + side * side * f * dense + dense + dense * classes
+            + classes)
+
+
+@dataclass
+class FiltersConfig:
+    filters: list[int] = field(default_factory=lambda: list(FILTERS))  # F sweep ([] skips it)
+    lrs: list[float] = field(default_factory=lambda: list(LRS))  # lr sweep at lr_filters ([] skips it)
+    lr_filters: int = 32  # F of the lr sweep
+    lr: float = 0.1  # lr of the F sweep
+    optimizer: str = "gd"
+    batch_size: int = 50
+    epochs: int = 10
+    steps: int | None = None  # cap on steps per run
+    validation: int = 5000  # images held out of the training set for the validation curves
+    precision: str = "fp32"
+    dataset: str = "mnist"
+    data_dir: Path | None = None
+    subset: int | None = None
+    test_subset: int | None = None
+    seed: int = 0
+
+    def grid(self) -> list[tuple[int, float, str]]:
+        """(F, lr, sweeps) of every run; the shared run is trained once."""
+        runs: dict[tuple[int, float], list[str]] = {}
+        for lr in self.lrs:
+            runs.setdefault((self.lr_filters, lr), []).append("lr")
+        for f in self.filters:
+            runs.setdefault((f, self.lr), []).append("filters")
+        return [(f, lr, "+".join(parts)) for (f, lr), parts in runs.items()]
+
+    def validate(self) -> None:
+        from dltool.engine.optimizers import canonical, check_lr
+
+        if not self.filters and not self.lrs:
+            raise UsageError("both sweeps are empty", "give --filters or --lrs")
+        for f in [*self.filters, self.lr_filters]:
+            if f < 1:
+                raise UsageError(f"filter counts must be ≥ 1, got {f}", "use e.g. --filters 8,16,32")
+        for lr in [*self.lrs, self.lr]:
+            check_lr(lr)
+        canonical(self.optimizer)
+        if self.batch_size < 1 or self.epochs < 1:
+            raise UsageError("--batch-size and --epochs must be ≥ 1", "use e.g. --batch-size 50 --epochs 10")
+        if self.validation < 1:
+            raise UsageError(f"--validation must be ≥ 1 image, got {self.validation}", "use e.g. --validation 5000")
+        common.dataset_name(self.dataset)
+
+
+@dataclass
+class FiltersRun:
+    sweeps: str  # "lr", "filters" or "lr+filters"
+    filters: int
+    lr: float
+    params: int  # Keras' count
+    params_by_hand: int  # 9F² + 6,283F + 1,418
+    reference_params: int | None  # the report's count
+    status: str
+    steps: int
+    val_accuracy: float | None  # after the last epoch
+    test_accuracy: float | None
+    test_loss: float | None
+    train_seconds: float  # compiled steps, tracing and evaluation excluded
+    seconds_per_epoch: float | None
+    images_per_second: float | None
+    epochs: list[dict] = field(default_factory=list)  # epoch, train loss / accuracy, validation loss / accuracy
+
+
+@dataclass
+class FiltersResult:
+    config: FiltersConfig
+    data: dict
+    runs: list[FiltersRun]
+    environment: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
+        progress: Any = None) -> FiltersResult:
+    cfg.validate()
+    data = common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, test_subset=cfg.test_subset,
+                              validation=cfg.validation, seed=cfg.seed)
+    if cfg.batch_size > len(data.x_train):
+        raise UsageError(f"batch size {cfg.batch_size} is larger than the {len(data.x_train):,} training images",
+                         "lower --batch-size or raise --subset")
+    import math
+
+    from dltool import models
+    from dltool.engine.devices import environment, make_strategy
+    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.optimizers import make_optimizer
+
+    strategy, setup = make_strategy("default")
+    train = common.train_dataset(data.x_train, data.y_train)
+    steps_per_epoch = max(1, len(data.x_train) // cfg.batch_size)
+    fit_cfg = FitConfig(epochs=cfg.epochs, steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed,
+                        steps_per_execution=max(1, min(steps_per_epoch // 4, 200)))
+    engines: dict[int, Engine] = {}
+    runs: list[FiltersRun] = []
+    for f, lr, sweeps in cfg.grid():
+        if f not in engines:  # one engine per width; learning rates reuse it
+            set_seed(cfg.seed)
+            engines[f] = Engine(lambda f=f: models.filters_cnn(f, data.input_shape, data.num_classes),
+                                lambda: make_optimizer(cfg.optimizer, lr), strategy=strategy,
+                                precision=cfg.precision)
+            common.warm_up(engines[f], train, None, cfg.batch_size)
+        engine = engines[f]
+        engine.reset()
+        engine.set_learning_rate(lr)
+        if progress is not None:
+            progress.start_run(f"F={f} lr={lr:g}")
+        fit = engine.fit(train, None, fit_cfg, eval_data=(data.x_val, data.y_val), hooks=progress)
+        test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
+        last = fit.final_eval or {}
+        epochs_run = max(fit.steps / steps_per_epoch, 1e-9)
+        record = FiltersRun(
+            sweeps=sweeps, filters=f, lr=lr, params=int(engine.model.count_params()),
+            params_by_hand=parameter_count(f, data.input_shape[-1], data.input_shape[0], classes=data.num_classes),
+            reference_params=common.FILTERS_PARAMS.get(f) if data.input_shape == (28, 28, 1) else None,
+            status=fit.status, steps=fit.steps, val_accuracy=last.get("accuracy"), test_accuracy=test_acc,
+            test_loss=test_loss if math.isfinite(test_loss) else None, train_seconds=fit.train_seconds,
+            seconds_per_epoch=fit.train_seconds / epochs_run if fit.steps else None,
+            images_per_second=fit.steps * cfg.batch_size / fit.train_seconds if fit.train_seconds > 0 else None,
+            epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
+                     "val_loss": e.eval_loss, "val_accuracy": e.eval_accuracy, "seconds": e.seconds}
+                    for e in fit.epochs])
+        runs.append(record)
+        if progress is not None:
+            acc = "—" if test_acc is None else f"{test_acc:.4f}"
+            progress.end_run(f"{record.params:,} params, test accuracy {acc}, {record.train_seconds:.1f} s")
+        if on_run is not None:
+            on_run(record)
+    return FiltersResult(cfg, data.describe, runs, environment(setup, precision=cfg.precision))

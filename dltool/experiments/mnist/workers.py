@@ -1,0 +1,203 @@
+"""Master-worker training over K disjoint shards: MultiWorkerMirroredStrategy in K local processes.
+
+The report split MNIST into K = 6 disjoint shards, one per worker, and compared accuracy and time with one
+worker. Here each K runs as a real cluster on 127.0.0.1 (:func:`dltool.engine.workers.launch`: free ports,
+one ``TF_CONFIG`` per process, cleanup on failure or Ctrl-C). Worker i trains on the fixed shard
+``x[i::K]`` (disjoint, for every epoch) with a batch of B images; gradients are all-reduced every step, so
+the cluster takes steps of K·B images and one epoch is N/(K·B) steps: K times fewer, K times larger steps
+than one worker with batch B. The test set is evaluated by all workers together (auto-sharded) after every
+epoch. K = 1 runs the same code as a one-process cluster.
+
+On one 2-core machine K processes share the same cores and talk over loopback gRPC, so K > 1 shows the cost
+of the collectives, not a speedup; the run says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from dltool.errors import UsageError
+from dltool.experiments.mnist import common
+
+TARGET = "dltool.experiments.mnist.workers:train"
+MODELS = ("softmax", "mlp", "fast", "deep")
+
+
+@dataclass
+class WorkersConfig:
+    workers: list[int] = field(default_factory=lambda: [1, 6])  # K of each run
+    epochs: int = 5
+    steps: int | None = None
+    batch_size: int = 100  # per worker
+    model: str = "softmax"
+    optimizer: str = "gd"
+    lr: float = 0.5
+    communication: str = "auto"  # auto | ring
+    precision: str = "fp32"
+    dataset: str = "mnist"
+    data_dir: Path | None = None
+    subset: int | None = None
+    test_subset: int | None = None
+    timeout_s: float | None = 900.0  # whole cluster run
+    seed: int = 0
+
+    def validate(self) -> None:
+        from dltool.engine.optimizers import canonical, check_lr
+
+        if not self.workers or any(k < 1 for k in self.workers):
+            raise UsageError("worker counts must be ≥ 1", "use e.g. --workers 1,6")
+        if any(k > 16 for k in self.workers):
+            raise UsageError("more than 16 local worker processes", "use --workers 16 or fewer on one machine")
+        if self.model not in MODELS:
+            raise UsageError(f"unknown model {self.model!r}", f"choose one of {', '.join(MODELS)}")
+        if self.communication not in ("auto", "ring"):
+            raise UsageError(f"unknown communication {self.communication!r}", "use --communication auto or ring")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise UsageError("--epochs and --batch-size must be ≥ 1", "use e.g. --epochs 5 --batch-size 100")
+        canonical(self.optimizer)
+        check_lr(self.lr)
+        common.dataset_name(self.dataset)
+
+
+@dataclass
+class WorkersRun:
+    workers: int
+    label: str
+    shard_size: int  # training images per worker
+    global_batch: int
+    status: str
+    steps: int
+    test_accuracy: float | None
+    test_loss: float | None
+    train_seconds: float  # compiled training calls on the chief, collectives included
+    wall_seconds: float  # the chief's fit with evaluations
+    step_ms: float | None
+    images_per_second: float | None  # the whole cluster
+    speedup: float | None = None  # 1-worker train seconds / these (same epochs)
+    epochs: list[dict] = field(default_factory=list)  # epoch, train loss, test accuracy, seconds
+    worker_test_accuracy: list[float | None] = field(default_factory=list)  # every worker's view (must agree)
+
+
+@dataclass
+class WorkersResult:
+    config: WorkersConfig
+    data: dict
+    runs: list[WorkersRun]
+    environment: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _sharded_engine_class():
+    from dltool.engine.loop import Engine
+
+    class ShardedEngine(Engine):
+        """The engine with a fixed shard per worker: training input is ``x[i::K]`` for worker i.
+
+        Only the training pipeline differs (``distribute_datasets_from_function``: each input pipeline reads its
+        own shard at the per-replica batch); evaluation keeps the engine's auto-sharded pipeline.
+        """
+
+        def dataset(self, x, y, batch_size, *, shuffle=False, seed=0, repeat=False, drop_remainder=False,
+                    map_fn=None):
+            if not repeat:  # evaluation
+                return super().dataset(x, y, batch_size, shuffle=shuffle, seed=seed, repeat=repeat,
+                                       drop_remainder=drop_remainder, map_fn=map_fn)
+            tf = self.tf
+
+            def per_pipeline(ctx):
+                i, k = ctx.input_pipeline_id, ctx.num_input_pipelines
+                ds = tf.data.Dataset.from_tensor_slices((x[i::k], y[i::k]))
+                if shuffle:
+                    ds = ds.shuffle(len(x[i::k]), seed=seed + i, reshuffle_each_iteration=True)
+                ds = ds.repeat().batch(ctx.get_per_replica_batch_size(batch_size), drop_remainder=True)
+                if map_fn is not None:
+                    ds = ds.map(map_fn, num_parallel_calls=tf.data.AUTOTUNE)
+                return ds.prefetch(tf.data.AUTOTUNE)
+
+            return self.strategy.distribute_datasets_from_function(per_pipeline)
+
+    return ShardedEngine
+
+
+def train(config: dict) -> dict:
+    """Worker entry: join the cluster TF_CONFIG describes and train on this worker's shard."""
+    import math
+
+    from dltool.engine import devices, workers
+    from dltool.engine.loop import FitConfig, set_seed
+    from dltool.engine.optimizers import make_optimizer
+    from dltool.experiments.mnist.devices import _model_fn
+
+    info = workers.worker_info()
+    progress = workers.RemoteProgress()
+    strategy, setup = devices.make_strategy("multiworker", communication=config["communication"],
+                                            timeout_s=workers.COLLECTIVE_TIMEOUT_S)
+    k = strategy.num_replicas_in_sync
+    data = common.load_arrays(config["dataset"], config.get("data_dir"), subset=config.get("subset"),
+                              test_subset=config.get("test_subset"), seed=int(config["seed"]))
+    set_seed(int(config["seed"]))
+    engine = _sharded_engine_class()(_model_fn(config["model"], data.input_shape, data.num_classes),
+                                     lambda: make_optimizer(config["optimizer"], float(config["lr"])),
+                                     strategy=strategy, precision=config["precision"])
+    global_batch = int(config["batch_size"]) * k
+    label = f"{setup.workers} worker(s) · batch {config['batch_size']} each"
+    progress.start_run(label)
+    steps_per_epoch = max(1, len(data.x_train) // global_batch)
+    fit = engine.fit(data.x_train, data.y_train,
+                     FitConfig(epochs=int(config["epochs"]), steps=config.get("steps"), batch_size=global_batch,
+                               seed=int(config["seed"]), steps_per_execution=max(1, min(steps_per_epoch // 4, 100))),
+                     eval_data=(data.x_test, data.y_test), hooks=progress)
+    test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
+    tp = fit.throughput
+    ips = tp.mean if tp is not None and tp.n else (fit.steps * global_batch / fit.train_seconds
+                                                    if fit.train_seconds > 0 else None)
+    progress.end_run(f"test accuracy {test_acc:.4f} in {fit.train_seconds:.1f} s")
+    return {"index": info.index, "workers": setup.workers, "label": setup.label, "replicas": k,
+            "shard_size": len(data.x_train[info.index::k]), "global_batch": global_batch, "status": fit.status,
+            "steps": fit.steps, "test_accuracy": test_acc, "test_loss": test_loss if math.isfinite(test_loss) else None,
+            "train_seconds": fit.train_seconds, "wall_seconds": fit.wall_seconds,
+            "step_ms": fit.step_time * 1000 if math.isfinite(fit.step_time) else None, "images_per_second": ips,
+            "epochs": [{"epoch": e.epoch, "train_loss": e.train_loss, "test_accuracy": e.eval_accuracy,
+                        "seconds": e.seconds} for e in fit.epochs],
+            "data": data.describe, "environment": devices.environment(setup, precision=config["precision"])}
+
+
+def run(cfg: WorkersConfig, on_run: Callable[[WorkersRun], None] | None = None,
+        progress: Any = None) -> WorkersResult:
+    """One local cluster per K (in order); each finished cluster run reaches ``on_run`` at once."""
+    cfg.validate()
+    common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, test_subset=cfg.test_subset,
+                       seed=cfg.seed)  # fail here, once, if the data is missing
+    from dltool.engine import workers
+
+    on_event = workers.forward_to(progress)
+    runs: list[WorkersRun] = []
+    data: dict = {}
+    environment: dict = {}
+    base: float | None = None
+    for k in cfg.workers:
+        doc = asdict(cfg)
+        doc.update(workers=k, data_dir=str(cfg.data_dir) if cfg.data_dir else None)
+        outs = workers.launch(TARGET, doc, k, on_event=on_event, timeout_s=cfg.timeout_s)
+        chief = outs[0]
+        record = WorkersRun(
+            workers=k, label=chief["label"], shard_size=chief["shard_size"], global_batch=chief["global_batch"],
+            status=chief["status"], steps=chief["steps"], test_accuracy=chief["test_accuracy"],
+            test_loss=chief["test_loss"], train_seconds=chief["train_seconds"], wall_seconds=chief["wall_seconds"],
+            step_ms=chief["step_ms"], images_per_second=chief["images_per_second"], epochs=chief["epochs"],
+            worker_test_accuracy=[o["test_accuracy"] for o in outs])
+        if k == 1:
+            base = record.train_seconds
+        if base and record.train_seconds > 0:
+            record.speedup = base / record.train_seconds
+        runs.append(record)
+        data, environment = chief["data"], chief["environment"]
+        if on_run is not None:
+            on_run(record)
+    environment = dict(environment)
+    environment.pop("devices", None)
+    return WorkersResult(cfg, data, runs, environment)

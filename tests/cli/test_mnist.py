@@ -1,0 +1,156 @@
+"""dltool mnist …: --help, the --quick preset of every study with --json (and a run folder), and the exit code
+of each kind of bad input. Real MNIST from ../shared/datasets, tiny subsets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dltool.cli.app import app
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def mnist_dir(monkeypatch) -> Path:
+    if not (DATASETS / "mnist").is_dir():
+        pytest.skip("real MNIST is not in ../shared/datasets")
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
+    return DATASETS
+
+
+def test_help_lists_every_study():
+    result = invoke("mnist", "--help")
+    assert result.exit_code == 0
+    for name in ("softmax", "cnn", "filters", "mlp", "devices", "workers"):
+        assert name in result.stdout
+    text = " ".join(invoke("mnist", "cnn", "--help").stdout.split())
+    for needle in ("fast99", "--target-accuracy", "0.9827", "--preset"):
+        assert needle in text, needle
+    text = " ".join(invoke("mnist", "softmax", "--help").stdout.split())
+    assert "Adadelta 0.5/0.01/0.9/3/9" in text and "--loss" in text
+
+
+def test_softmax_quick_json_and_run_folder(mnist_dir, tmp_path):
+    out = tmp_path / "softmax"
+    result = invoke("mnist", "softmax", "--quick", "--json", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    runs = doc["runs"]
+    assert [(r["optimizer"], r["lr"]) for r in runs] == [("gd", 0.5), ("adam", 0.01), ("adam", 0.1),
+                                                         ("rmsprop", 0.5)]
+    assert all(r["steps"] == 200 for r in runs)
+    assert runs[0]["test_accuracy"] > 0.85 and runs[0]["reference"] == 0.9079
+    assert doc["data"]["train"] == 10_000 and doc["data"]["test"] == 2_000
+    assert doc["engines_built"] == 3
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["status"] == "finished" and len(saved["runs"]) == 4 and saved["command"] == "mnist softmax"
+    assert (out / "loss_curves.png").stat().st_size > 20_000 and (out / "accuracy.png").exists()
+
+
+def test_cnn_quick(mnist_dir, tmp_path):
+    result = invoke("mnist", "cnn", "--quick", "--json", "--out", str(tmp_path / "cnn"))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["preset"] == "quick" and [r["batch_size"] for r in doc["runs"]] == [100, 50]
+    for run in doc["runs"]:
+        assert run["params"] == 3_274_634 and run["steps"] == 2_000 // run["batch_size"]
+        assert 0.3 < run["test_accuracy"] <= 1 and run["train_seconds"] > 0 and run["images_per_second"] > 0
+    assert (tmp_path / "cnn" / "batch_sweep.png").exists()
+
+
+def test_cnn_fast99_quick_target(mnist_dir):
+    result = invoke("mnist", "cnn", "--preset", "fast99", "--quick", "--target-accuracy", "0.7", "--json",
+                    "--no-save")
+    assert result.exit_code == 0, result.stderr
+    (run,) = json.loads(result.stdout)["runs"]
+    assert run["model"] == "fast" and run["status"] == "target reached" and run["time_to_target"] > 0
+
+
+def test_filters_quick(mnist_dir):
+    result = invoke("mnist", "filters", "--quick", "--json", "--no-save")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    by_key = {(r["filters"], r["lr"]): r for r in doc["runs"]}
+    assert set(by_key) == {(8, 0.1), (8, 0.01), (16, 0.1)}
+    assert by_key[(8, 0.1)]["sweeps"] == "lr+filters"
+    assert by_key[(8, 0.1)]["params"] == 52_258 and by_key[(16, 0.1)]["params"] == 104_250
+
+
+def test_mlp_quick_markdown(mnist_dir):
+    result = invoke("mnist", "mlp", "--quick", "--studies", "depth", "--markdown", "--no-save")
+    assert result.exit_code == 0, result.stderr
+    assert "| (25, 25, 25, 25)" in result.stdout and "784-100-10" in result.stdout
+
+
+def test_mlp_quick_json(mnist_dir, tmp_path):
+    result = invoke("mnist", "mlp", "--quick", "--json", "--out", str(tmp_path / "mlp"))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["runs"]) == 8 and doc["runs"][0]["params"] == 79_510
+    assert all(len(r["epochs"]) == 1 for r in doc["runs"])
+    for name in ("studies.png", "base_accuracy.png", "gallery.png"):
+        assert (tmp_path / "mlp" / name).exists(), name
+
+
+@pytest.mark.slow
+def test_devices_quick(mnist_dir):
+    result = invoke("mnist", "devices", "--quick", "--json", "--no-save")
+    assert result.exit_code == 0, result.stderr
+    runs = json.loads(result.stdout)["runs"]
+    assert [(r["devices"], r["batch_size"]) for r in runs] == [(1, 4), (1, 16), (2, 4), (2, 16)]
+    assert [r["virtual"] for r in runs] == [False, False, True, True]
+    assert runs[2]["label"] == "2 × CPU (virtual)" and runs[2]["per_device_batch"] == 2
+    assert all(r["step_ms"] > 0 and r["speedup"] > 0 for r in runs)
+
+
+@pytest.mark.slow
+def test_workers_quick(mnist_dir):
+    result = invoke("mnist", "workers", "--quick", "--json", "--no-save")
+    assert result.exit_code == 0, result.stderr
+    runs = json.loads(result.stdout)["runs"]
+    assert [r["workers"] for r in runs] == [1, 2]
+    assert [r["shard_size"] for r in runs] == [6_000, 3_000]
+    assert [r["global_batch"] for r in runs] == [100, 200] and [r["steps"] for r in runs] == [60, 30]
+    for run in runs:
+        assert run["test_accuracy"] > 0.7 and len(set(run["worker_test_accuracy"])) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ("softmax", "--optimizers", "adamm"),
+    ("softmax", "--loss", "cheap"),
+    ("softmax", "--lrs", "0.1,abc"),
+    ("softmax", "--target-accuracy", "1.5"),
+    ("softmax", "--dataset", "cifar10"),
+    ("softmax", "--json", "--csv"),
+    ("cnn", "--preset", "fastest"),
+    ("cnn", "--model", "vgg"),
+    ("cnn", "--batch-sizes", "0"),
+    ("filters", "--filters", "8,x"),
+    ("mlp", "--studies", "width"),
+    ("mlp", "--dropout", "1.0"),
+    ("devices", "--devices", "1,4", "--batch-sizes", "6"),
+    ("devices", "--cross-device-ops", "magic"),
+    ("workers", "--workers", "0"),
+    ("workers", "--model", "resnet"),
+])
+def test_bad_input_exits_2(args):
+    result = invoke("mnist", *args, "--no-save")
+    assert result.exit_code == 2, (args, result.stdout, result.stderr)
+    assert "error" in result.stderr
+
+
+@pytest.mark.parametrize("study", ["softmax", "cnn", "filters", "mlp", "devices", "workers"])
+def test_missing_data_exits_3(study, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(tmp_path))
+    result = invoke("mnist", study, "--quick", "--data-dir", str(tmp_path), "--no-save")
+    assert result.exit_code == 3, (study, result.stderr)
+    assert "not found" in result.stderr

@@ -1,0 +1,212 @@
+"""The MNIST studies' numbers: parameter counts of the filters study, the report grid, the naive loss' NaN
+(the report's 0.098 rows), engine reuse, time to a target accuracy, the MLP's sparsity measures, and the
+pure helpers (curve thinning, one-cycle schedule, evaluation alignment). Real MNIST, tiny subsets."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dltool.errors import UsageError
+from dltool.experiments.mnist import cnn, common, filters, mlp, softmax
+from dltool.experiments.mnist import devices as devices_study
+from dltool.experiments.mnist import workers as workers_study
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def mnist_dir(monkeypatch) -> Path:
+    if not (DATASETS / "mnist").is_dir():
+        pytest.skip("real MNIST is not in ../shared/datasets")
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
+    return DATASETS
+
+
+# ---- filters study: parameter counts ------------------------------------------------------------------------
+
+EXPECTED_PARAMS = {8: 52_258, 16: 104_250, 32: 211_690, 64: 440_394, 128: 953_098, 256: 2_199_690}
+
+
+def test_filters_parameter_counts_by_hand_and_by_keras():
+    from dltool import models
+
+    for f, expected in EXPECTED_PARAMS.items():
+        assert filters.parameter_count(f) == expected
+        assert 9 * f * f + 6283 * f + 1418 == expected
+        assert models.filters_cnn(f).count_params() == expected
+    assert common.FILTERS_PARAMS == EXPECTED_PARAMS
+
+
+def test_filters_grid_trains_the_shared_run_once():
+    cfg = filters.FiltersConfig()
+    grid = cfg.grid()
+    assert len(grid) == 4 + 6 - 1  # F = 32, lr 0.1 is in both sweeps
+    assert (32, 0.1, "lr+filters") in grid
+    with pytest.raises(UsageError):
+        filters.FiltersConfig(filters=[], lrs=[]).validate()
+    with pytest.raises(UsageError):
+        filters.FiltersConfig(filters=[0]).validate()
+
+
+def test_filters_tiny_run(mnist_dir):
+    cfg = filters.FiltersConfig(filters=[8], lrs=[], epochs=1, subset=1_500, test_subset=500, validation=300)
+    result = filters.run(cfg)
+    (run,) = result.runs
+    assert run.params == run.params_by_hand == run.reference_params == 52_258
+    assert run.steps == 1_200 // 50 and len(run.epochs) == 1
+    assert 0.2 < run.test_accuracy <= 1 and run.val_accuracy is not None
+    assert run.train_seconds > 0 and run.images_per_second > 0
+
+
+# ---- softmax --------------------------------------------------------------------------------------------------
+
+def test_softmax_report_grid_has_19_rows_and_the_references():
+    cfg = softmax.SoftmaxConfig(momentums=[])
+    grid = cfg.grid()
+    assert len(grid) == 19
+    assert grid[0] == ("adagrad", 0.5, None) and ("adadelta", 9.0, None) in grid
+    assert len(softmax.SoftmaxConfig().grid()) == 19 + 8  # plus momentum 0.2 … 0.8 × lr 0.01, 0.1
+    assert common.SOFTMAX_REFERENCE[("adam", 0.1)] == common.SOFTMAX_REFERENCE[("rmsprop", 0.5)] == 0.098
+    assert common.reference(common.SOFTMAX_REFERENCE, ("gd", 0.5), "fashion_mnist") is None
+
+
+@pytest.mark.parametrize("kwargs", [dict(optimizers=["sgdx"]), dict(optimizers=["gd"], lrs=[-1.0]),
+                                    dict(momentums=[1.5]), dict(loss="cheap"), dict(target_accuracy=1.5),
+                                    dict(dataset="cifar10")])
+def test_softmax_bad_config(kwargs):
+    with pytest.raises(UsageError):
+        softmax.SoftmaxConfig(**kwargs).validate()
+
+
+def test_softmax_naive_loss_reproduces_the_reports_chance_rows(mnist_dir):
+    """Adam 0.1 with −Σ y·log softmax turns NaN; argmax of NaN logits is class 0 for every test image."""
+    cfg = softmax.SoftmaxConfig(settings=[("adam", 0.1), ("adam", 0.01), ("gd", 0.5)], momentums=[], steps=300,
+                                loss="naive", subset=3_000, test_subset=1_000)
+    seen = []
+    result = softmax.run(cfg, on_run=seen.append)
+    assert len(seen) == 3 and result.engines_built == 2  # Adam's two learning rates share one engine
+    adam_big, adam, gd = result.runs
+    data = common.load_arrays("mnist", subset=3_000, test_subset=1_000)
+    zeros = float(np.mean(data.y_test == 0))
+    assert adam_big.status == "diverged" and adam_big.outcome == "diverged"
+    assert adam_big.test_accuracy == pytest.approx(zeros)
+    assert adam_big.steps < 300 and all(math.isfinite(v) for v in adam_big.curve_loss)
+    assert adam.outcome == "ok" and adam.test_accuracy > 0.8 and adam.reference == 0.9166
+    assert gd.outcome == "ok" and gd.test_accuracy > 0.8 and gd.steps == 300
+
+
+def test_softmax_reset_repeats_a_run_exactly(mnist_dir):
+    cfg = softmax.SoftmaxConfig(settings=[("gd", 0.5), ("gd", 0.01), ("gd", 0.5)], momentums=[], steps=50,
+                                subset=1_000, test_subset=500)
+    first, slow, again = softmax.run(cfg).runs
+    assert first.curve_loss == again.curve_loss and first.test_accuracy == again.test_accuracy
+    assert slow.final_loss > first.final_loss
+
+
+def test_softmax_target_accuracy_stops_early(mnist_dir):
+    cfg = softmax.SoftmaxConfig(settings=[("gd", 0.5)], momentums=[], steps=1_000, subset=5_000, test_subset=1_000,
+                                target_accuracy=0.8, eval_every=20)
+    (run,) = softmax.run(cfg).runs  # 50 steps per epoch: evaluations every 10 steps (a divisor of 50)
+    assert run.status == "target reached" and run.steps < 1_000 and run.steps % 10 == 0
+    assert run.time_to_target is not None and 0 < run.time_to_target <= run.train_seconds
+    assert run.test_accuracy >= 0.8
+
+
+# ---- cnn ----------------------------------------------------------------------------------------------------
+
+def test_cnn_presets_follow_the_reports():
+    sweep = cnn.CnnConfig.from_preset("sweep")
+    assert sweep.batch_sizes == [100, 50, 20, 10, 4] and sweep.lr == 1e-4 and sweep.epochs == 1
+    assert sweep.model == "deep" and sweep.precision == "fp32"
+    long = cnn.CnnConfig.from_preset("long")
+    assert (long.batch_sizes, long.epochs) == ([50], 30)
+    fast = cnn.CnnConfig.from_preset("fast99")
+    assert fast.model == "fast" and fast.target_accuracy == 0.99 and fast.precision == "bf16"
+    assert (fast.batch_sizes, fast.epochs, fast.lr, fast.schedule) == ([128], 1.5, 0.006, "onecycle")
+    assert cnn.CnnConfig.from_preset("fast99", epochs=1).epochs == 1
+    with pytest.raises(UsageError):
+        cnn.CnnConfig.from_preset("fastest")
+    with pytest.raises(UsageError):
+        cnn.CnnConfig(model="vgg").validate()
+
+
+def test_fast_cnn_size():
+    assert cnn.fast_cnn().count_params() == 417_482
+
+
+def test_one_cycle_schedule_and_eval_alignment():
+    sched = cnn.one_cycle(0.01, 100, warmup=0.2)
+    values = [float(sched(s)) for s in range(100)]
+    assert values[19] == pytest.approx(0.01)
+    assert max(values) == pytest.approx(0.01) and values[0] == pytest.approx(0.0005)
+    assert values[99] == pytest.approx(0.01 / 80) and all(a <= b for a, b in zip(values[:20], values[1:20]))
+    assert common.aligned_eval_every(234, 39) == 39
+    assert common.aligned_eval_every(600, 150) == 150
+    assert common.aligned_eval_every(600, 140) == 120
+    assert common.aligned_eval_every(7, 3) == 1
+
+
+def test_cnn_time_to_target(mnist_dir):
+    cfg = cnn.CnnConfig.from_preset("fast99", epochs=1, batch_sizes=[100], subset=3_000, test_subset=1_000,
+                                    target_accuracy=0.6, precision="fp32")
+    (run,) = cnn.run(cfg).runs
+    assert run.params == 417_482
+    assert run.status == "target reached" and run.time_to_target is not None and run.epoch_of_target <= 1
+    assert run.test_accuracy >= 0.6 and run.steps < 30 and run.reference == 0.992
+    assert all(e["accuracy"] is not None for e in run.evals)
+
+
+# ---- mlp ----------------------------------------------------------------------------------------------------
+
+def test_mlp_variants_share_the_base():
+    runs = mlp.MlpConfig().variants()
+    assert len(runs) == 8
+    base, studies = runs[0]
+    assert base.hidden == (100,) and studies == ["base", "schedule", "depth", "sparsity", "norm"]
+    assert [v.hidden for v, _ in runs if "depth" in _] == [(100,), (50, 50), (25, 25, 25, 25)]
+    with pytest.raises(UsageError):
+        mlp.MlpConfig(studies=["width"]).validate()
+
+
+def test_mlp_l1_makes_weights_small(mnist_dir):
+    cfg = mlp.MlpConfig(studies=["sparsity"], epochs=1, subset=3_000, test_subset=500, gallery=4)
+    result = mlp.run(cfg)
+    base, l1, drop = result.runs
+    assert (base.l2, l1.l1, l1.l2, drop.dropout) == (0.01, 0.05, 0.0, 0.2)
+    assert base.params == 784 * 100 + 100 + 100 * 10 + 10
+    assert l1.mean_abs_weight < base.mean_abs_weight / 3
+    assert l1.share_small > base.share_small
+    assert base.test_accuracy > 0.6
+    assert len(result.gallery["correct"]) == 4 and len(result.gallery["wrong"]) == 4
+    assert all(g["label"] != g["prediction"] for g in result.gallery["wrong"])
+    assert result.gallery_images["correct"].shape == (4, 28, 28)
+
+
+# ---- devices / workers: configuration -----------------------------------------------------------------------
+
+def test_devices_config_checks_batch_split():
+    devices_study.DevicesConfig().validate()
+    with pytest.raises(UsageError):
+        devices_study.DevicesConfig(devices=[1, 4], batch_sizes=[6]).validate()
+    with pytest.raises(UsageError):
+        devices_study.DevicesConfig(model="resnet").validate()
+
+
+def test_workers_config():
+    workers_study.WorkersConfig().validate()
+    assert workers_study.WorkersConfig().workers == [1, 6]
+    with pytest.raises(UsageError):
+        workers_study.WorkersConfig(workers=[0]).validate()
+    with pytest.raises(UsageError):
+        workers_study.WorkersConfig(communication="nccl2").validate()
+
+
+def test_thin_curve():
+    steps, means = common.thin([1.0] * 10 + [3.0] * 10, points=2)
+    assert steps == [10, 20] and means == [1.0, 3.0]
+    steps, means = common.thin([1.0, float("nan"), 3.0], points=10)
+    assert steps == [1, 3] and means == [1.0, 3.0]
