@@ -106,11 +106,50 @@ def root(
     ctx.obj["traceback"] = traceback
 
 
+def reflow(doc: str | None) -> str | None:
+    """Docstring → help text: paragraphs joined into one line each (the terminal wraps them), while list
+    items, indented lines (equations, examples) and short label lines keep their own lines."""
+    if not doc:
+        return doc
+    import inspect
+
+    paragraphs, current = [], []
+    for line in inspect.cleandoc(doc).splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        keep = line.startswith(("    ", "\t")) or stripped.startswith(("-", "•", "*", "|", ">"))
+        if current and not keep and not current[-1][1]:
+            current[-1] = (current[-1][0] + " " + stripped, False)
+        else:
+            current.append((line.rstrip() if keep else stripped, keep))
+    if current:
+        paragraphs.append(current)
+    return "\n\n".join("\n".join(text for text, _ in para) for para in paragraphs)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None:
+            info.help = reflow(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+            instance_info = group.typer_instance.info
+            callback = instance_info.callback
+            if group.help is None and instance_info.help is None and callback is not None:
+                group.help = reflow(callback.__doc__)
+
+
 def _register() -> None:
     from dltool.cli.commands import COMMANDS
 
     for register in COMMANDS:
         register(app)
+    _reflow_help(app)
 
 
 _register()

@@ -43,6 +43,8 @@ class FitConfig:
     divergence_factor: float = 1e4  # loss above this × first loss counts as diverged
     warmup_steps: int = 1  # steps excluded from timing (the first call, which traces, is always excluded)
     evaluate: bool = True  # evaluate on eval data at epoch ends
+    input: str = "auto"  # "graph": arrays in one tensor, batches gathered in the step; "tfdata"; "auto": graph on
+    #                      one device for in-memory arrays (< 2 GiB), tf.data otherwise (and on N replicas)
     map_fn: Callable | None = None  # (x, y) batch → (x, y) batch in the tf.data pipeline, after batching (augmentation)
     batch_multiplier: int = 1  # map_fn returns batches this many times larger (batch augmentation: M copies)
 
@@ -166,6 +168,7 @@ class Engine:
         self._initial_opt = [v.numpy() for v in self.optimizer.variables]
         self._train_fn = None
         self._eval_fn = None
+        self._map_fn, self._batch_multiplier = None, 1
 
     # ---- state -------------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -246,7 +249,36 @@ class Engine:
                 count += strategy.reduce("SUM", n, axis=None)
             return losses.stack(), correct, count
 
+        map_fn = None if self._map_fn is None else self._map_fn
+
+        def multi_in_graph(x_all, y_all, order, start, k):
+            # The whole training set lives in one tensor; each step gathers its batch by index. On one device
+            # this keeps tf.data's threads off the cores that compute (≈ 1.5× faster on a 2-core CPU).
+            losses = tf.TensorArray(tf.float32, size=k)
+            correct = tf.constant(0.0)
+            count = tf.constant(0.0)
+            batch = global_batch // self._batch_multiplier
+            for i in tf.range(k):
+                index = order[(start + i) * batch:(start + i + 1) * batch]
+                x, y = tf.gather(x_all, index), tf.gather(y_all, index)
+                if map_fn is not None:
+                    x, y = map_fn(x, y)
+                loss, c, n = strategy.run(step, args=(x, y))
+                losses = losses.write(i, loss)
+                correct += c
+                count += n
+            return losses.stack(), correct, count
+
+        self._train_fn_in_graph = tf.function(multi_in_graph)
         return tf.function(multi)
+
+    def _device_arrays(self, x, y):
+        """The training arrays as tensors, converted once and reused while the same arrays come back."""
+        key = (id(x), id(y), getattr(x, "shape", None))
+        if getattr(self, "_arrays_key", None) != key:
+            self._arrays = (self.tf.constant(x), self.tf.constant(y))
+            self._arrays_key = key
+        return self._arrays
 
     def _build_eval_fn(self):
         tf, model, strategy = self.tf, self.model, self.strategy
@@ -303,11 +335,22 @@ class Engine:
             total = min(total, int(cfg.steps)) if cfg.epochs else int(cfg.steps)
         chunk = int(cfg.steps_per_execution or min(steps_per_epoch, 50))
         step_batch = batch * max(1, int(cfg.batch_multiplier))  # examples per step after map_fn
-        if self._train_fn is None or getattr(self, "_train_batch", None) != step_batch:
+        if (self._train_fn is None or getattr(self, "_train_key", None) != (step_batch, cfg.map_fn)):
+            self._map_fn, self._batch_multiplier = cfg.map_fn, max(1, int(cfg.batch_multiplier))
             self._train_fn = self._build_train_fn(step_batch)
-            self._train_batch = step_batch
-        iterator = iter(self.dataset(x, y, batch, shuffle=cfg.shuffle, seed=cfg.seed, repeat=True,
-                                     drop_remainder=True, map_fn=cfg.map_fn))
+            self._train_key = (step_batch, cfg.map_fn)
+        in_graph = cfg.input == "graph" or (
+            cfg.input == "auto" and self.num_replicas == 1 and not isinstance(x, tf.data.Dataset)
+            and getattr(x, "nbytes", 1 << 40) < (1 << 31))
+        if in_graph:
+            import numpy as np
+
+            x_all, y_all = self._device_arrays(x, y)
+            iterator = None
+        else:
+            iterator = iter(self.dataset(x, y, batch, shuffle=cfg.shuffle, seed=cfg.seed, repeat=True,
+                                         drop_remainder=True, map_fn=cfg.map_fn))
+        order = None
         eval_ds = None
         if eval_data is not None and (cfg.evaluate or cfg.target_accuracy is not None):
             eval_ds = self.dataset(eval_data[0], eval_data[1], max(batch, 1000))
@@ -336,8 +379,15 @@ class Engine:
             k = min(chunk, total - done, steps_per_epoch - epoch_steps)
             if cfg.eval_every:  # end a call on each evaluation point
                 k = min(k, cfg.eval_every - epoch_steps % cfg.eval_every)
+            if in_graph and epoch_steps == 0:  # a new epoch: a new order of the examples (seeded)
+                order = tf.constant(np.random.default_rng([cfg.seed, epoch]).permutation(n) if cfg.shuffle
+                                    else np.arange(n), dtype=tf.int32)
             start = time.perf_counter()
-            losses, correct, count = self._train_fn(iterator, tf.constant(k))
+            if in_graph:
+                losses, correct, count = self._train_fn_in_graph(x_all, y_all, order, tf.constant(epoch_steps),
+                                                                 tf.constant(k))
+            else:
+                losses, correct, count = self._train_fn(iterator, tf.constant(k))
             losses = losses.numpy()  # waits for the work: the time below is real
             seconds = time.perf_counter() - start
             timer.record(k, seconds)

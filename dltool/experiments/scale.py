@@ -408,7 +408,8 @@ def train_throughput(strategy, model_name: str, x, y, data_shape, *, batch: int,
     if progress is not None:
         progress.start_run(label)
     fit = engine.fit(x, y, FitConfig(epochs=epochs or 0, steps=steps, batch_size=batch, steps_per_execution=chunk,
-                                     warmup_steps=warmup, shuffle=shuffle, seed=seed, evaluate=False),
+                                     warmup_steps=warmup, shuffle=shuffle, seed=seed, evaluate=False,
+                                     input="tfdata"),  # the same input path for every learner count
                      hooks=progress)
     thr = fit.throughput.to_dict() if fit.throughput else {}
     if progress is not None:
