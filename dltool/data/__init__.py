@@ -2,7 +2,7 @@
 
 ``from dltool.data import load`` gives uint8 NHWC images and int64 labels from raw files (IDX, CIFAR-10 binary
 or python) or tensorflow-datasets; see :mod:`dltool.data.sources` for where it looks. Importing this package
-does not import TensorFlow (only :func:`to_tf_dataset` and the tfds fallback do).
+does not import TensorFlow (only the tfds fallback does).
 """
 
 from .datasets import (
@@ -12,7 +12,6 @@ from .datasets import (
     normalize,
     split_validation,
     take_subset,
-    to_tf_dataset,
     validation_count,
 )
 from .sources import DATASET_NAMES, ENV_DATA_DIR, get_spec
@@ -27,6 +26,5 @@ __all__ = [
     "normalize",
     "split_validation",
     "take_subset",
-    "to_tf_dataset",
     "validation_count",
 ]

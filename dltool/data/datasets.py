@@ -2,7 +2,7 @@
 
 Arrays stay uint8 NHWC (MNIST 28×28×1, CIFAR 32×32×3) with int64 labels, as the files store them: 4× smaller
 than float32 (CIFAR-10 train: 150 MB vs 600 MB), and the float conversion belongs to the input pipeline
-(:func:`to_tf_dataset` scales on the fly) or to :func:`normalise` when a caller wants floats up front.
+(a map in the tf.data pipeline or the model) or to :func:`normalise` when a caller wants floats up front.
 
 Where the data comes from, and in which order the places are tried, is in :mod:`dltool.data.sources`;
 ``Dataset.source`` records it (a folder, or ``"tensorflow-datasets"``) so results.json can say what was used.
@@ -11,7 +11,7 @@ Validation split: taken from the training set with a seeded permutation, so the 
 split on every machine; the test set is never touched. ``subset`` (a seeded sample of N training examples, in
 file order) is for quick runs; it is applied before the validation split.
 
-This module imports numpy only; TensorFlow is imported inside :func:`to_tf_dataset` and on the tfds path.
+This module imports numpy only; TensorFlow is imported on the tfds path alone.
 """
 
 from __future__ import annotations
@@ -193,31 +193,3 @@ def load(
         source=source,
         name=spec.name,
     )
-
-
-def to_tf_dataset(
-    x: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-    shuffle: bool = False,
-    seed: int = 0,
-    *,
-    scale: bool = True,
-    drop_remainder: bool = False,
-):
-    """numpy arrays → batched, prefetched ``tf.data.Dataset`` of (images, labels).
-
-    ``scale``: uint8 images become float32 in [0, 1] inside the pipeline (per batch), so the float copy of the
-    whole set never exists in memory. ``shuffle`` reshuffles every epoch from ``seed``.
-    """
-    import tensorflow as tf  # lazy: ≈ 3.4 s, and not needed by the numpy readers
-
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise UsageError(f"batch size must be a whole number ≥ 1, got {batch_size!r}", "Use e.g. --batch-size 128.")
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
-    if scale and np.issubdtype(np.asarray(x).dtype, np.integer):
-        ds = ds.map(lambda a, b: (tf.cast(a, tf.float32) / 255.0, b), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)

@@ -537,20 +537,6 @@ def test_normalise():
     np.testing.assert_allclose(out, [[0.0, 0.2, 1.0]], rtol=1e-6)
 
 
-def test_to_tf_dataset_batches_scaled_and_seeded():
-    pytest.importorskip("tensorflow")
-    x, y = synthetic.synthetic_images(10, (4, 4, 1), 3, seed=0)
-    ds = datasets.to_tf_dataset(x, y, batch_size=4, shuffle=True, seed=7)
-    batches = [(a.numpy(), b.numpy()) for a, b in ds]
-    assert [len(b) for _, b in batches] == [4, 4, 2]
-    xb = np.concatenate([a for a, _ in batches])
-    assert xb.dtype == np.float32 and 0.0 <= xb.min() and xb.max() <= 1.0
-    order = [b.numpy().tolist() for _, b in datasets.to_tf_dataset(x, y, 4, shuffle=True, seed=7)]
-    assert order == [b.tolist() for _, b in batches]
-    with pytest.raises(UsageError):
-        datasets.to_tf_dataset(x, y, batch_size=0)
-
-
 def test_data_package_does_not_import_tensorflow(tmp_path):
     make_idx_set(tmp_path / "mnist")
     code = (

@@ -59,12 +59,11 @@ def allreduce(
     2, 4, 8 devices (it assumes two groups). --quick: 2 virtual devices, messages up to 256 KiB, ring
     with 2 workers, softmax regression.
     """
-    from dltool.errors import DltoolError
     from dltool.experiments import allreduce as exp
     from dltool.experiments.common import parse_ints, parse_names
     from dltool.report import output
-    from dltool.report.export import RunRecorder, new_run_dir
-    from dltool.report.progress import SweepProgress
+    from dltool.cli.sweep import run_sweep
+    from dltool.report.export import new_run_dir
     from dltool.report.views import allreduce as views
 
     fmt = output.choose_format(json_, csv_, markdown)
@@ -83,28 +82,10 @@ def allreduce(
     total = sum(len(cfg.implementations) if n > 1 else 1 for n in counts) + (
         len(cfg.communications) if cfg.workers >= 2 else 0)
     run_dir = None if no_save else new_run_dir("allreduce", out)
-    recorder = RunRecorder(run_dir, "allreduce", cfg) if run_dir else None
-    with SweepProgress(total, "allreduce") as progress:
-        try:
-            result = exp.run(cfg, on_run=recorder.add_run if recorder else None, progress=progress,
-                             log_dir=run_dir / "workers" if run_dir else None)
-        except KeyboardInterrupt:
-            if recorder:
-                recorder.finish("interrupted")
-            raise
-        except DltoolError as err:
-            if recorder:
-                recorder.finish("failed", error=err.one_line())
-            raise
-    tables, footer = views.tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
-        recorder.finish(bus=result.bus, train=result.train, fits=result.fits,
-                        memcpy_bandwidth=result.memcpy_bandwidth, gradient_tensors=result.gradient_tensors,
-                        gradient_bytes=result.gradient_bytes)
-        views.plots(result, run_dir)
-        footer.append(f"Results and plots: {run_dir}/")
-    output.emit(tables, result, fmt, footer)
+    log_dir = run_dir / "workers" if run_dir else None
+    run_sweep("allreduce", cfg, total, lambda **hooks: exp.run(cfg, log_dir=log_dir, **hooks), views, fmt, run_dir,
+              summary=lambda r: dict(bus=r.bus, train=r.train, fits=r.fits, memcpy_bandwidth=r.memcpy_bandwidth,
+                                     gradient_tensors=r.gradient_tensors, gradient_bytes=r.gradient_bytes))
 
 
 def register(app: typer.Typer) -> None:

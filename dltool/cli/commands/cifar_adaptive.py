@@ -44,8 +44,8 @@ def cifar_adaptive(
     from dltool.experiments import cifar_adaptive as exp
     from dltool.experiments.common import parse_ints, parse_names
     from dltool.report import output
-    from dltool.report.export import RunRecorder, new_run_dir
-    from dltool.report.progress import SweepProgress
+    from dltool.cli.sweep import run_sweep
+    from dltool.report.export import new_run_dir
     from dltool.report.views import cifar_adaptive as views
 
     fmt = output.choose_format(json_, csv_, markdown)
@@ -61,23 +61,10 @@ def cifar_adaptive(
     cfg.check()  # bad values fail before TensorFlow starts
     data = exp.load_data(cfg)  # missing data fails before a run folder is made
     run_dir = None if no_save else new_run_dir("cifar-adaptive", out)
-    recorder = RunRecorder(run_dir, "cifar-adaptive", cfg) if run_dir else None
-    with SweepProgress(len(cfg.methods) * len(cfg.parts), "cifar-adaptive") as progress:
-        try:
-            result = exp.run(cfg, on_run=recorder.add_run if recorder else None, progress=progress, data=data)
-        except KeyboardInterrupt:
-            if recorder:
-                recorder.finish("interrupted")
-            raise
-    tables, footer = views.tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
-        recorder.finish(dataset=result.dataset, parameters=result.parameters,
-                        l2_penalty_at_init=result.l2_penalty_at_init, rows=result.rows,
-                        dropout_check=result.dropout_check)
-        views.plots(result, run_dir)
-        footer.append(f"Results and plots: {run_dir}/")
-    output.emit(tables, result, fmt, footer)
+    total = len(cfg.methods) * len(cfg.parts)
+    run_sweep("cifar-adaptive", cfg, total, lambda **hooks: exp.run(cfg, data=data, **hooks), views, fmt, run_dir,
+              summary=lambda r: dict(dataset=r.dataset, parameters=r.parameters, rows=r.rows,
+                                     l2_penalty_at_init=r.l2_penalty_at_init, dropout_check=r.dropout_check))
 
 
 def help_text() -> str:

@@ -101,8 +101,8 @@ def train(
     from dltool.experiments import cutout as exp
     from dltool.experiments.common import parse_ints
     from dltool.report import output
-    from dltool.report.export import RunRecorder, new_run_dir
-    from dltool.report.progress import SweepProgress
+    from dltool.cli.sweep import run_sweep
+    from dltool.report.export import new_run_dir
     from dltool.report.views import cutout as views
 
     fmt = output.choose_format(json_, csv_, markdown)
@@ -134,25 +134,12 @@ def train(
         cfg.check()
         data = exp.load_data(cfg)  # missing data fails before a run folder is made
         run_dir = None if no_save else new_run_dir("cutout", out)
-    recorder = RunRecorder(run_dir, "cutout train", cfg) if run_dir else None
     todo = [m for m in cfg.ms if m not in {r.m for r in done}]
-    with SweepProgress(len(todo), "cutout train") as progress:
-        try:
-            result = exp.train(cfg, on_run=recorder.add_run if recorder else None, progress=progress, done=done,
-                               data=data)
-        except KeyboardInterrupt:
-            if recorder:
-                recorder.finish("interrupted")
-                output.info(f"continue with: dltool cutout train --resume {run_dir}")
-            raise
-    tables, footer = views.tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
-        recorder.finish(dataset=result.dataset, parameters=result.parameters,
-                        trainable_parameters=result.trainable_parameters, resumed=result.resumed)
-        views.plots(result, run_dir)
-        footer.append(f"Results and plots: {run_dir}/")
-    output.emit(tables, result, fmt, footer)
+    run_sweep("cutout train", cfg, len(todo), lambda **hooks: exp.train(cfg, done=done, data=data, **hooks),
+              views, fmt, run_dir,
+              summary=lambda r: dict(dataset=r.dataset, parameters=r.parameters, resumed=r.resumed,
+                                     trainable_parameters=r.trainable_parameters),
+              interrupted_hint=f"continue with: dltool cutout train --resume {run_dir}")
 
 
 def register(app: typer.Typer) -> None:

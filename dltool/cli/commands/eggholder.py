@@ -64,8 +64,8 @@ def eggholder(
     from dltool.experiments import eggholder as exp
     from dltool.experiments.common import parse_ints
     from dltool.report import output
-    from dltool.report.export import RunRecorder, new_run_dir
-    from dltool.report.progress import SweepProgress
+    from dltool.cli.sweep import run_sweep
+    from dltool.report.export import new_run_dir
     from dltool.report.views import eggholder as views
 
     fmt = output.choose_format(json_, csv_, markdown)
@@ -88,27 +88,13 @@ def eggholder(
     cfg.validate()
     bundles = cfg.bundles()  # validates the grid before TensorFlow starts
     run_dir = None if no_save else new_run_dir("eggholder", out)
-    recorder = RunRecorder(run_dir, "eggholder", cfg) if run_dir else None
     n_nets = sum(len(b) for b in bundles)
     output.info(f"eggholder: {n_nets} networks in {len(bundles)} compiled bundle{'s' if len(bundles) > 1 else ''}, "
                 f"{cfg.epochs:,} epochs each")
-    with SweepProgress(len(bundles), "eggholder") as progress:
-        try:
-            result = exp.run(cfg, on_run=recorder.add_run if recorder else None, progress=progress)
-        except KeyboardInterrupt:
-            if recorder:
-                recorder.finish("interrupted")
-            raise
-    tables, footer = views.tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
-        doc = result.to_dict()
-        recorder.finish(**{k: doc[k] for k in ("n_train", "n_test", "y_mean", "y_std", "constant_rmse",
-                                               "noise_floor", "best", "bundles", "total_seconds",
-                                               "networks_per_hour")})
-        views.plots(result, run_dir)
-        footer.append(f"Results and plots: {run_dir}/")
-    output.emit(tables, result, fmt, footer)
+    keys = ("n_train", "n_test", "y_mean", "y_std", "constant_rmse", "noise_floor", "best", "bundles",
+            "total_seconds", "networks_per_hour")
+    run_sweep("eggholder", cfg, len(bundles), lambda **hooks: exp.run(cfg, **hooks), views, fmt, run_dir,
+              summary=lambda r: {k: r.to_dict()[k] for k in keys})
 
 
 def register(app: typer.Typer) -> None:

@@ -45,8 +45,8 @@ def fit_line(
     from dltool.experiments.common import parse_floats, parse_names
     from dltool.report import output
     from dltool.report.views import fit_line as views
-    from dltool.report.export import RunRecorder, new_run_dir
-    from dltool.report.progress import SweepProgress
+    from dltool.cli.sweep import run_sweep
+    from dltool.report.export import new_run_dir
 
     fmt = output.choose_format(json_, csv_, markdown)
     cfg = exp.FitLineConfig(
@@ -57,22 +57,8 @@ def fit_line(
     grid = cfg.grid()  # validates names and values before TensorFlow starts
     exp.load_points(cfg)
     run_dir = None if no_save else new_run_dir("fit-line", out)
-    recorder = RunRecorder(run_dir, "fit-line", cfg) if run_dir else None
-    with SweepProgress(len(grid), "fit-line") as progress:
-        try:
-            result = exp.run(cfg, on_run=recorder.add_run if recorder else None, progress=progress)
-        except KeyboardInterrupt:
-            if recorder:
-                recorder.finish("interrupted")
-            raise
-    tables, footer = views.tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
-        recorder.finish(x=result.x, y=result.y, lstsq_w=result.lstsq_w, lstsq_b=result.lstsq_b,
-                        optimal_loss=result.optimal_loss)
-        views.plots(result, run_dir)
-        footer.append(f"Results and plots: {run_dir}/")
-    output.emit(tables, result, fmt, footer)
+    run_sweep("fit-line", cfg, len(grid), lambda **hooks: exp.run(cfg, **hooks), views, fmt, run_dir,
+              summary=lambda r: dict(x=r.x, y=r.y, lstsq_w=r.lstsq_w, lstsq_b=r.lstsq_b, optimal_loss=r.optimal_loss))
 
 
 def register(app: typer.Typer) -> None:

@@ -50,32 +50,15 @@ def _optional_list(text: str | None, option: str) -> list[float] | None:
 def _execute(study: str, cfg: Any, total_runs: int, run: Callable, tables: Callable, plots: Callable,
              fmt: Any, out: Any, no_save: bool) -> None:
     """The same wiring for every study: run folder, progress bar, each run on disk as it ends, table, plots."""
-    from dltool.report import output
-    from dltool.report.export import RunRecorder, new_run_dir
-    from dltool.report.progress import SweepProgress
+    from types import SimpleNamespace
 
-    command = f"mnist {study}"
+    from dltool.cli.sweep import run_sweep
+    from dltool.report.export import new_run_dir
+
     run_dir = None if no_save else new_run_dir(f"mnist-{study}", out)
-    recorder = RunRecorder(run_dir, command, cfg) if run_dir else None
-    with SweepProgress(total_runs, command) as progress:
-        try:
-            result = run(cfg, on_run=recorder.add_run if recorder else None, progress=progress)
-        except KeyboardInterrupt:
-            if recorder:
-                recorder.finish("interrupted")
-            raise
-        except Exception:
-            if recorder:
-                recorder.finish("failed")
-            raise
-    table_specs, footer = tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
-        summary = {k: v for k, v in result.to_dict().items() if k not in ("runs", "config", "environment")}
-        recorder.finish(**summary)
-        plots(result, run_dir)
-        footer.append(f"Results and plots: {run_dir}/")
-    output.emit(table_specs, result, fmt, footer)
+    run_sweep(f"mnist {study}", cfg, total_runs, lambda **hooks: run(cfg, **hooks),
+              SimpleNamespace(tables=tables, plots=plots), fmt, run_dir,
+              summary=lambda r: {k: v for k, v in r.to_dict().items() if k not in ("runs", "config", "environment")})
 
 
 @mnist_app.command("softmax")

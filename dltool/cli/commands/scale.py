@@ -83,11 +83,11 @@ def scale(
     import os
 
     from dltool.engine import workers as workers_mod
-    from dltool.errors import DltoolError, UsageError
+    from dltool.errors import UsageError
     from dltool.experiments import scale as exp
     from dltool.report import output
-    from dltool.report.export import RunRecorder, new_run_dir
-    from dltool.report.progress import SweepProgress
+    from dltool.cli.sweep import run_sweep
+    from dltool.report.export import new_run_dir
     from dltool.report.views import scale as views
 
     fmt = output.choose_format(json_, csv_, markdown)
@@ -119,28 +119,11 @@ def scale(
     chief = not join or workers_mod.cluster_from_env().is_chief
     total = 1 if join else sum(len(cfg.measurements(n)) for n in counts)
     run_dir = None if (no_save or not chief) else new_run_dir("scale", out)
-    recorder = RunRecorder(run_dir, "scale", cfg) if run_dir else None
-    with SweepProgress(total, "scale") as progress:
-        try:
-            result = exp.run(cfg, on_run=recorder.add_run if recorder else None, progress=progress,
-                             log_dir=run_dir / "workers" if run_dir else None)
-        except KeyboardInterrupt:
-            if recorder:
-                recorder.finish("interrupted")
-            raise
-        except DltoolError as err:
-            if recorder:
-                recorder.finish("failed", error=err.one_line())
-            raise
-    tables, footer = views.tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
-        recorder.finish(summary=[r for r in result.runs], baseline_learners=result.baseline_learners,
-                        price_source=result.price_source, device_kind=result.device_kind,
-                        parameters=result.parameters)
-        views.plots(result, run_dir)
-        footer.append(f"Results and plots: {run_dir}/")
-    output.emit(tables, result, fmt, footer)
+    log_dir = run_dir / "workers" if run_dir else None
+    run_sweep("scale", cfg, total, lambda **hooks: exp.run(cfg, log_dir=log_dir, **hooks), views, fmt, run_dir,
+              summary=lambda r: dict(summary=list(r.runs), baseline_learners=r.baseline_learners,
+                                     price_source=r.price_source, device_kind=r.device_kind,
+                                     parameters=r.parameters))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,44 @@
+"""The life of a training command, in one place: progress bar, each finished run on disk as it ends,
+``results.json`` marked interrupted or failed when the run does not finish, then the table, plots and footer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+
+def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], view: Any, fmt: Any,
+              run_dir: Path | None, summary: Callable[[Any], dict] | None = None,
+              interrupted_hint: str | None = None) -> Any:
+    """``run(on_run=, progress=)`` computes the Result; ``view`` has ``tables(result)`` and ``plots(result, dir)``.
+
+    With ``run_dir`` None (``--no-save``) nothing is written. Returns the Result.
+    """
+    from dltool.errors import DltoolError
+    from dltool.report import output
+    from dltool.report.export import RunRecorder
+    from dltool.report.progress import SweepProgress
+
+    recorder = RunRecorder(run_dir, command, cfg) if run_dir else None
+    with SweepProgress(total_runs, command) as progress:
+        try:
+            result = run(on_run=recorder.add_run if recorder else None, progress=progress)
+        except KeyboardInterrupt:
+            if recorder:
+                recorder.finish("interrupted")
+                if interrupted_hint:
+                    output.info(interrupted_hint)
+            raise
+        except Exception as err:
+            if recorder:
+                recorder.finish("failed", error=err.one_line() if isinstance(err, DltoolError) else repr(err))
+            raise
+    tables, footer = view.tables(result)
+    if recorder:
+        recorder.set("environment", result.environment)
+        recorder.finish(**(summary(result) if summary else {}))
+        view.plots(result, run_dir)
+        footer.append(f"Results and plots: {run_dir}/")
+    output.emit(tables, result, fmt, footer)
+    return result
