@@ -17,8 +17,10 @@ from dltool.cli._click import click
 
 from dltool import __version__
 
-# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is not for our users; set before any TF import.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from dltool import quiet_tf
+
+# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is not for our users; before any TF import.
+quiet_tf.install()
 from dltool.errors import DltoolError, ExitCode
 
 

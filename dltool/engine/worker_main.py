@@ -87,6 +87,9 @@ def run_target(target: str, config_path: Path, result_path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dltool import quiet_tf
+
+    quiet_tf.install()  # worker logs stay readable: no TensorFlow start-up chatter
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "slurm-env":
         parser = argparse.ArgumentParser(prog="python -m dltool.engine.worker_main slurm-env")

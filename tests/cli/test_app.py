@@ -77,3 +77,13 @@ def test_ctrl_c_maps_to_130(cli, monkeypatch):
     result = cli("archcalc", "vgg19")
     assert result.exit_code == 130
     assert "interrupted" in result.stderr
+
+
+def test_tensorflow_start_up_chatter_is_kept_off_stderr():
+    code = ("from dltool import quiet_tf; quiet_tf.install(); import tensorflow as tf; "
+            "tf.config.list_physical_devices('CPU'); print(tf.__version__)")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "DLTOOL_TF_LOGS")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()  # TensorFlow imported and works
+    assert "absl::InitializeLog" not in done.stderr and "I0000" not in done.stderr and "cuInit" not in done.stderr
