@@ -19,6 +19,7 @@ MirroredStrategy, and on N worker processes with MultiWorkerMirroredStrategy, wh
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -105,6 +106,21 @@ class NoHooks:
 
     def on_epoch_end(self, log: EpochLog) -> None:
         pass
+
+
+@contextlib.contextmanager
+def quiet_retracing():
+    """Silence TensorFlow's "N out of the last M calls … triggered tf.function retracing" warning for a sweep
+    that builds one Engine per run (its own model and optimizer): one trace per run is expected, not a leak."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def set_seed(seed: int) -> None:

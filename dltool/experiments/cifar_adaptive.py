@@ -31,7 +31,6 @@ to 6.8 for RMSProp and 3.5 for Adam (above ln 10 ≈ 2.3), at 1e-4 it falls stea
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -168,21 +167,6 @@ class CifarAdaptiveResult:
         return asdict(self)
 
 
-@contextmanager
-def quiet_retracing():
-    """Silence TensorFlow's "N out of the last M calls … triggered tf.function retracing" warning: each run
-    here builds its own Engine (its own model and optimizer), so one trace per run is expected, not a leak."""
-    import tensorflow as tf
-
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 # ------------------------------------------------------------------------------------- dropout at test time
 
 def dense_weights(model) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -263,6 +247,8 @@ def run(cfg: CifarAdaptiveConfig, on_run: Callable[[AdaptiveRun], None] | None =
     :func:`load_data` when the caller loaded it already (the CLI does, so missing data fails before a run
     folder is made)."""
     cfg.check()
+    from dltool.engine.loop import quiet_retracing
+
     with quiet_retracing():
         return _run(cfg, on_run, progress, data or load_data(cfg))
 

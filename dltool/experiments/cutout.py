@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -39,21 +38,6 @@ DEPTH = 44
 RESNET44_PARAMS = 661_754  # Keras count_params(): weights, biases, BN γ/β and moving mean/variance
 RESNET44_TRAINABLE = 658_586
 BN_MOMENTUM = 0.9  # PyTorch's 0.1 (the papers' code); Keras' 0.99 leaves eval statistics stale on short runs
-
-
-@contextmanager
-def quiet_retracing():
-    """Silence TensorFlow's "N out of the last M calls … triggered tf.function retracing" warning: each run
-    here builds its own Engine (its own model and optimizer), so one trace per run is expected, not a leak."""
-    import tensorflow as tf
-
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 # ------------------------------------------------------------------------------------------------------ show
@@ -277,6 +261,8 @@ def train(cfg: CutoutConfig, on_run: Callable[[CutoutRun], None] | None = None, 
     """Train one ResNet per M (skipping the Ms in ``done``, finished runs of an interrupted study). ``data``:
     the output of :func:`load_data` when the caller loaded it already."""
     cfg.check()
+    from dltool.engine.loop import quiet_retracing
+
     with quiet_retracing():
         return _train(cfg, on_run, progress, done, data or load_data(cfg))
 

@@ -138,16 +138,12 @@ def test_fast_cnn_size():
     assert cnn.fast_cnn().count_params() == 417_482
 
 
-def test_one_cycle_schedule_and_eval_alignment():
+def test_one_cycle_schedule():
     sched = cnn.one_cycle(0.01, 100, warmup=0.2)
     values = [float(sched(s)) for s in range(100)]
     assert values[19] == pytest.approx(0.01)
     assert max(values) == pytest.approx(0.01) and values[0] == pytest.approx(0.0005)
     assert values[99] == pytest.approx(0.01 / 80) and all(a <= b for a, b in zip(values[:20], values[1:20]))
-    assert common.aligned_eval_every(234, 39) == 39
-    assert common.aligned_eval_every(600, 150) == 150
-    assert common.aligned_eval_every(600, 140) == 120
-    assert common.aligned_eval_every(7, 3) == 1
 
 
 def test_cnn_time_to_target(mnist_dir):

@@ -199,7 +199,6 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
-    train = common.train_dataset(data.x_train, data.y_train)
     builder = (lambda: models.deep_mnist_cnn(data.input_shape, data.num_classes)) if cfg.model == "deep" else (
         lambda: fast_cnn(data.input_shape, data.num_classes))
     runs: list[CnnRun] = []
@@ -215,13 +214,12 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
         label = f"{cfg.model} CNN batch {batch}"
         if progress is not None:
             progress.start_run(label)
-        common.warm_up(engine, train, None, batch)
+        common.warm_up(engine, data.x_train, data.y_train, batch)
         every = cfg.eval_every or (steps_per_epoch // cfg.evals_per_epoch if cfg.evals_per_epoch > 1 else None)
-        every = common.aligned_eval_every(steps_per_epoch, every) if every else None
         fit_cfg = FitConfig(epochs=math.ceil(cfg.epochs), steps=total, batch_size=batch, seed=cfg.seed,
                             steps_per_execution=every or max(1, min(steps_per_epoch // 4, 100)),
                             target_accuracy=cfg.target_accuracy, eval_every=every)
-        fit = engine.fit(train, None, fit_cfg, eval_data=(data.x_test, data.y_test), hooks=progress)
+        fit = engine.fit(data.x_train, data.y_train, fit_cfg, eval_data=(data.x_test, data.y_test), hooks=progress)
         last = fit.final_eval or {}
         tp = fit.throughput
         ok = tp is not None and tp.n > 0

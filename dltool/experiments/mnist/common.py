@@ -97,29 +97,14 @@ def check_target(target: float | None) -> None:
         raise UsageError(f"--target-accuracy is a fraction in (0, 1], got {target}", "use e.g. --target-accuracy 0.99")
 
 
-def aligned_eval_every(steps_per_epoch: int, want: int) -> int:
-    """The divisor of ``steps_per_epoch`` nearest below ``want`` (evaluations land on epoch ends too)."""
-    want = max(1, min(int(want), steps_per_epoch))
-    for d in range(want, 0, -1):
-        if steps_per_epoch % d == 0:
-            return d
-    return 1
-
-
-def warm_up(engine: Any, x: Any, y: Any, batch_size: int) -> None:
-    """Trace the compiled step once (one step), then restore the initial state: timings exclude tracing."""
+def warm_up(engine: Any, x: Any, y: Any, batch_size: int, input: str = "auto") -> None:
+    """Trace the compiled step once (one step), then restore the initial state: timings exclude tracing.
+    ``input`` must be the same input path as the timed fit's (FitConfig.input)."""
     from dltool.engine.loop import FitConfig
 
     engine.fit(x, y, FitConfig(epochs=0, steps=1, batch_size=batch_size, steps_per_execution=1, evaluate=False,
-                               shuffle=False))
+                               shuffle=False, input=input))
     engine.reset()
-
-
-def train_dataset(x: np.ndarray, y: np.ndarray):
-    """A ``tf.data.Dataset`` of (image, label) built once, so fits and evaluations that reuse it skip the copy."""
-    import tensorflow as tf
-
-    return tf.data.Dataset.from_tensor_slices((x, y))
 
 
 def naive_cross_entropy(num_classes: int = 10):

@@ -131,7 +131,6 @@ def measure(config: dict) -> dict:
                                             cross_device_ops=config["cross_device_ops"])
     data = common.load_arrays(config["dataset"], config.get("data_dir"), subset=config.get("subset"),
                               seed=int(config["seed"]))
-    train = common.train_dataset(data.x_train, data.y_train)
     model_fn = _model_fn(config["model"], data.input_shape, data.num_classes)
     runs = []
     for batch in config["batch_sizes"]:
@@ -140,10 +139,12 @@ def measure(config: dict) -> dict:
                         strategy=strategy, precision=config["precision"])
         label = f"{setup.label} · batch {batch}"
         progress.start_run(label)
-        common.warm_up(engine, train, None, int(batch))
+        # tf.data for every device count (the in-graph input of one device would not be a fair baseline)
+        common.warm_up(engine, data.x_train, data.y_train, int(batch), input="tfdata")
         chunk = int(config.get("steps_per_execution") or max(1, int(config["steps"]) // 10))
-        fit = engine.fit(train, None, FitConfig(epochs=0, steps=int(config["steps"]), batch_size=int(batch),
-                                                steps_per_execution=chunk, evaluate=False, seed=int(config["seed"])),
+        fit = engine.fit(data.x_train, data.y_train,
+                         FitConfig(epochs=0, steps=int(config["steps"]), batch_size=int(batch), input="tfdata",
+                                   steps_per_execution=chunk, evaluate=False, seed=int(config["seed"])),
                          hooks=progress)
         tp = fit.throughput
         ips = tp.mean if tp is not None and tp.n else None

@@ -123,7 +123,6 @@ def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
-    train = common.train_dataset(data.x_train, data.y_train)
     steps_per_epoch = max(1, len(data.x_train) // cfg.batch_size)
     fit_cfg = FitConfig(epochs=cfg.epochs, steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed,
                         steps_per_execution=max(1, min(steps_per_epoch // 4, 200)))
@@ -135,13 +134,13 @@ def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
             engines[f] = Engine(lambda f=f: models.filters_cnn(f, data.input_shape, data.num_classes),
                                 lambda: make_optimizer(cfg.optimizer, lr), strategy=strategy,
                                 precision=cfg.precision)
-            common.warm_up(engines[f], train, None, cfg.batch_size)
+            common.warm_up(engines[f], data.x_train, data.y_train, cfg.batch_size)
         engine = engines[f]
         engine.reset()
         engine.set_learning_rate(lr)
         if progress is not None:
             progress.start_run(f"F={f} lr={lr:g}")
-        fit = engine.fit(train, None, fit_cfg, eval_data=(data.x_val, data.y_val), hooks=progress)
+        fit = engine.fit(data.x_train, data.y_train, fit_cfg, eval_data=(data.x_val, data.y_val), hooks=progress)
         test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
         last = fit.final_eval or {}
         epochs_run = max(fit.steps / steps_per_epoch, 1e-9)

@@ -180,10 +180,8 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
     from dltool.engine.optimizers import make_optimizer, schedule
 
     strategy, setup = make_strategy("default")
-    train = common.train_dataset(data.x_train, data.y_train)
     steps_per_epoch = max(1, len(data.x_train) // cfg.batch_size)
     eval_every = cfg.eval_every or (max(1, steps_per_epoch // 4) if cfg.target_accuracy is not None else None)
-    eval_every = common.aligned_eval_every(steps_per_epoch, eval_every) if eval_every else None
     fit_cfg = FitConfig(epochs=cfg.epochs, steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed,
                         steps_per_execution=eval_every or steps_per_epoch, target_accuracy=cfg.target_accuracy,
                         eval_every=eval_every)
@@ -206,7 +204,7 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
         engine = Engine(model_fn, optimizer_fn, strategy=strategy, precision=cfg.precision)
         if progress is not None:
             progress.start_run(variant.name)
-        fit = engine.fit(train, None, fit_cfg, eval_data=(data.x_test, data.y_test), hooks=progress)
+        fit = engine.fit(data.x_train, data.y_train, fit_cfg, eval_data=(data.x_test, data.y_test), hooks=progress)
         test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
         _, train_acc = engine.evaluate(data.x_train, data.y_train)
         kernel = np.abs(engine.model.get_layer("hidden1").kernel.numpy())

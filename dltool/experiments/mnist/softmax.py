@@ -134,12 +134,8 @@ def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
-    train = common.train_dataset(data.x_train, data.y_train)
-    test = common.train_dataset(data.x_test, data.y_test)  # built once: evaluations skip the tensor copy
     loss: Any = "sce" if cfg.loss == "stable" else common.naive_cross_entropy(data.num_classes)
     eval_every = cfg.eval_every or (100 if cfg.target_accuracy is not None else None)
-    if eval_every:  # evaluations must land on epoch ends too (the engine counts steps across epochs)
-        eval_every = common.aligned_eval_every(max(1, len(data.x_train) // cfg.batch_size), eval_every)
     fit_cfg = FitConfig(epochs=0, steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed,
                         steps_per_execution=eval_every or cfg.steps, evaluate=False,
                         target_accuracy=cfg.target_accuracy, eval_every=eval_every)
@@ -159,8 +155,9 @@ def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
         label = f"{name} lr={lr:g}" + (f" μ={momentum:g}" if momentum is not None else "")
         if progress is not None:
             progress.start_run(label)
-        fit = engine.fit(train, None, fit_cfg, eval_data=(test, None) if eval_every else None, hooks=progress)
-        test_loss, test_acc = engine.evaluate(test)
+        fit = engine.fit(data.x_train, data.y_train, fit_cfg,
+                         eval_data=(data.x_test, data.y_test) if eval_every else None, hooks=progress)
+        test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
         test_loss = test_loss if math.isfinite(test_loss) else None
         tail = [v for v in fit.losses[-50:] if math.isfinite(v)]
         if fit.status == "diverged":
