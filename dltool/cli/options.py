@@ -38,3 +38,6 @@ PrecisionOpt = Annotated[
 ]
 Xla = Annotated[bool, typer.Option("--xla/--no-xla", help="Compile the train step with XLA (measure first on CPU).")]
 Quick = Annotated[bool, typer.Option("--quick", help="A tiny preset that finishes in under a minute (demos, CI).")]
+OptimizerDefaults = Annotated[str, typer.Option(
+    "--optimizer-defaults", help="tf1 (TensorFlow 1's optimizer constants: Adam/Adadelta ε 1e-8, RMSProp ε 1e-10 "
+    "with its mean square starting at 1, Adagrad without ε — what the reports' code used) or keras (Keras 3's).")]

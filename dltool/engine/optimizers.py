@@ -4,6 +4,21 @@ Names: gd, momentum, nesterov, adagrad, adadelta, rmsprop, rmsprop-nesterov, ada
 Learning rates are floats: Keras rejects an int (``learning_rate=3`` raises ValueError), so we cast.
 Keras ``Adadelta`` defaults to lr 0.001 whereas Zeiler's original uses 1.0; we pass the user's lr as is.
 
+Two sets of defaults (``defaults=``): ``keras`` (Keras 3's own) and ``tf1`` (TensorFlow 1's ``tf.train``
+optimizers, which the 2016–2019 course code of reports 000–002 used). They differ only in constants, and those
+constants move results at the reports' settings (1,000 steps of softmax regression):
+
+=========  ==========================  ==========================================================
+optimizer  keras                       tf1 (``tf.compat.v1.train``)
+=========  ==========================  ==========================================================
+adam       ε 1e-7                      ε 1e-8
+adadelta   ε 1e-7                      ε 1e-8
+rmsprop    ε 1e-7, r₀ = 0              ε 1e-10, r₀ = 1 (the mean-square slot starts at ones)
+adagrad    ε 1e-7 added to √r          no ε (r₀ = 0.1 keeps √r > 0); then equal to FTRL, as the reports saw
+=========  ==========================  ==========================================================
+
+GD, momentum, Nesterov and FTRL have the same defaults in both.
+
 Update equations (g: gradient, η: learning rate), shown by ``--help`` of the commands that use them:
 """
 
@@ -51,6 +66,22 @@ ALIASES = {"sgd": "gd", "adadelta": "adadelta", "rmsprop_nesterov": "rmsprop-nes
            "rmspropnesterov": "rmsprop-nesterov"}
 
 SCHEDULES = ("constant", "inverse-time")
+DEFAULTS = ("keras", "tf1")
+
+# TensorFlow 1 constants (tf.compat.v1.train.*Optimizer defaults) that differ from Keras 3's.
+TF1_DEFAULTS: dict[str, dict] = {
+    "adam": {"epsilon": 1e-8},
+    "adadelta": {"epsilon": 1e-8},
+    "rmsprop": {"epsilon": 1e-10},
+    "adagrad": {"epsilon": 0.0},
+}
+
+
+def check_defaults(defaults: str) -> str:
+    key = defaults.strip().lower()
+    if key not in DEFAULTS:
+        raise UsageError(f"unknown optimizer defaults {defaults!r}", "use --optimizer-defaults tf1 or keras")
+    return key
 
 __doc__ += "\n".join(f"- {i.name}: {i.equations}" for i in OPTIMIZERS.values())
 
@@ -135,6 +166,32 @@ def _rmsprop_nesterov_class():
 
 
 _RMSPROP_NESTEROV = None
+_RMSPROP_TF1 = None
+
+
+def _rmsprop_tf1_class():
+    import keras
+
+    class RMSPropTF1(keras.optimizers.RMSprop):
+        """RMSProp as ``tf.compat.v1.train.RMSPropOptimizer``: the mean-square slot starts at ones, not zeros,
+        so the first steps are ≈ η·g (plain GD) instead of ≈ η·g/√(0.1·g²) = 3.2·η·sign(g)."""
+
+        def build(self, var_list):
+            if self.built:
+                return
+            super().build(var_list)
+            for v in self._velocities:
+                if v is not None:
+                    v.assign(keras.ops.ones_like(v))
+
+    return RMSPropTF1
+
+
+def rmsprop_tf1(**kwargs):
+    global _RMSPROP_TF1
+    if _RMSPROP_TF1 is None:
+        _RMSPROP_TF1 = _rmsprop_tf1_class()
+    return _RMSPROP_TF1(**kwargs)
 
 
 def rmsprop_nesterov(**kwargs):
@@ -144,11 +201,16 @@ def rmsprop_nesterov(**kwargs):
     return _RMSPROP_NESTEROV(**kwargs)
 
 
-def make_optimizer(name: str, lr: float | object, momentum: float = 0.9, **kwargs):
-    """A fresh Keras optimizer by registry name. ``lr`` is a float or a Keras schedule."""
+def make_optimizer(name: str, lr: float | object, momentum: float = 0.9, defaults: str = "keras", **kwargs):
+    """A fresh Keras optimizer by registry name. ``lr`` is a float or a Keras schedule; ``defaults`` picks
+    Keras 3's constants or TensorFlow 1's (see the module doc); explicit ``kwargs`` win over both."""
     import keras
 
     key = canonical(name)
+    if check_defaults(defaults) == "tf1":
+        kwargs = {**TF1_DEFAULTS.get(key, {}), **kwargs}
+        if key == "rmsprop":
+            return rmsprop_tf1(learning_rate=lr if not isinstance(lr, (int, float)) else check_lr(lr), **kwargs)
     if isinstance(lr, (int, float)):
         lr = check_lr(lr)
     if key in ("momentum", "nesterov", "rmsprop-nesterov") and not 0 <= momentum < 1:

@@ -23,11 +23,13 @@ def _keras():
     return keras
 
 
-def softmax(input_shape: Sequence[int], num_classes: int = 10):
-    """Softmax regression: flatten, one dense layer (the softmax lives in the loss)."""
+def softmax(input_shape: Sequence[int], num_classes: int = 10, init: str = "glorot_uniform"):
+    """Softmax regression: flatten, one dense layer (the softmax lives in the loss). ``init="zeros"`` is the
+    TensorFlow tutorial's W = 0, b = 0 (softmax regression is convex, so zeros are a valid start)."""
     keras = _keras()
     return keras.Sequential([keras.Input(tuple(input_shape)), keras.layers.Flatten(),
-                             keras.layers.Dense(num_classes, name="logits")], name="softmax")
+                             keras.layers.Dense(num_classes, kernel_initializer=init, name="logits")],
+                            name="softmax")
 
 
 def mlp(input_shape: Sequence[int], hidden: Sequence[int] = (100,), num_classes: int = 10, *,

@@ -36,7 +36,8 @@ def softmax_tables(result):
     rows = []
     for r in result.runs:
         rows.append({"optimizer": r.optimizer, "lr": r.lr, "momentum": r.momentum, "test_accuracy": r.test_accuracy,
-                     "reference": r.reference, "delta": _delta(r.test_accuracy, r.reference),
+                     "reference": r.reference, "reference_source": r.reference_source,
+                     "delta": _delta(r.test_accuracy, r.reference),
                      "outcome": r.outcome, "final_loss": r.final_loss, "steps": r.steps,
                      "time_to_target": r.time_to_target, "train_seconds": r.train_seconds, "seconds": r.seconds})
     columns = [Column("optimizer", "optimizer", justify="left"), Column("lr", "lr", "g"),
@@ -50,7 +51,8 @@ def softmax_tables(result):
     notes = [
         f"softmax regression {'×'.join(str(v) for v in result.data['input_shape'])} → {result.data['num_classes']}, "
         f"batch {cfg.batch_size}, "
-        f"{cfg.steps:,} steps per setting, loss: "
+        f"{cfg.steps:,} steps per setting, initial weights {cfg.init}, {cfg.optimizer_defaults} optimizer "
+        "constants, loss: "
         + ("cross-entropy on logits (stable)" if cfg.loss == "stable" else "naive −Σ y·log softmax (the report's)"),
         _data_note(result), _ref_note(result),
         "final loss: mean training loss of the last 50 steps; train s: compiled training calls; s: the setting "
