@@ -211,7 +211,8 @@ def filters(
                         "it (default: 8,16,32,64,128,256; 8,16 with --quick).", show_default=False)] = None,
     lrs: Annotated[Optional[str], typer.Option("--lrs", help="Learning rates of the lr sweep; '' skips it "
                    "(default: 0.1,0.01,0.001,0.0001; 0.1,0.01 with --quick).", show_default=False)] = None,
-    lr_filters: Annotated[int, typer.Option("--lr-filters", min=1, help="F of the learning-rate sweep.")] = 32,
+    lr_filters: Annotated[int, typer.Option("--lr-filters", min=1, help="F of the learning-rate sweep (the "
+                          "report's 16).")] = 16,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate of the width sweep.")] = 0.1,
     optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name.")] = "gd",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 50,
@@ -235,7 +236,7 @@ def filters(
     """The filters study: a small CNN (two 3×3 convolutions with F filters, 2×2 pools, dense 128).
 
     Two sweeps with plain GD, batch 50, 10 epochs (the report's): learning rate 0.1 / 0.01 / 0.001 / 0.0001 at
-    F = 32 with validation curves, and F = 8 / 16 / 32 / 64 / 128 / 256 at lr 0.1 → parameters (9F² + 6,283F
+    F = 16 with validation curves, and F = 8 / 16 / 32 / 64 / 128 / 256 at lr 0.1 → parameters (9F² + 6,283F
     + 1,418: 52,258 … 2,199,690), runtime and accuracy, plotted against F and against parameters. The full
     default is long on a CPU (F = 256 is ≈ 115 M multiply-adds per image); --epochs and --subset shorten it.
 
@@ -254,7 +255,7 @@ def filters(
     if lr_values is None:
         lr_values = [0.1, 0.01] if quick else list(exp.LRS)
     cfg = exp.FiltersConfig(
-        filters=f_values, lrs=lr_values, lr_filters=8 if quick and lr_filters == 32 else lr_filters, lr=lr,
+        filters=f_values, lrs=lr_values, lr_filters=8 if quick and lr_filters == 16 else lr_filters, lr=lr,
         optimizer=optimizer, batch_size=batch_size, epochs=epochs or (1 if quick else 10), steps=steps,
         validation=validation or (500 if quick else 5000), precision=precision.value, dataset=dataset,
         data_dir=data_dir, subset=subset or (3_000 if quick else None),

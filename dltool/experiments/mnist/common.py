@@ -28,10 +28,23 @@ SOFTMAX_REFERENCE: dict[tuple[str, float], float] = {  # report 000, Table 1 (al
     ("ftrl", 0.5): 0.9102, ("ftrl", 0.01): 0.8779, ("ftrl", 0.7): 0.908,
 }
 SOFTMAX_SOURCE = "report 000, Table 1"
-CNN_BATCH_REFERENCE: dict[int, float] = {100: 0.954, 4: 0.9827}  # Deep-MNIST CNN, one epoch per batch size
+CNN_BATCH_REFERENCE: dict[int, float] = {100: 0.954, 50: 0.9635, 4: 0.9827}  # Deep-MNIST CNN, one epoch per batch size
+CNN_BATCH_SOURCE = "report 000, section 4"
+# Report 000, section 4.1: seconds of training on 1 / 2 / 4 GPUs (its Deep-MNIST CNN, one epoch), keyed
+# (devices, global batch). GPU times: shown beside ours, never divided into a CPU time.
+DEVICES_GPU_SECONDS: dict[tuple[int, int], float] = {
+    (1, 4): 59.0, (2, 4): 65.0, (4, 4): 71.0, (1, 48): 8.44, (2, 48): 7.22, (4, 48): 7.02}
+DEVICES_SOURCE = "report 000, section 4.1 (GPUs)"
 CNN_LONG_REFERENCE = (50, 30, 0.992)  # batch 50, 30 epochs → 0.992
 FAST_REFERENCE = (107.8, 0.992)  # the reports: 107.8 s on a GPU for 99.2 %
 FILTERS_PARAMS = {8: 52_258, 16: 104_250, 32: 211_690, 64: 440_394, 128: 953_098, 256: 2_199_690}
+# Report 002: Table 1 (parameters, runtimes on the author's laptop CPU and on a GPU, 10 epochs, lr 0.1) and the
+# run printouts of its Figures 5–8 (F = 8 … 64: validation accuracy and test error after 10 epochs).
+FILTERS_SOURCE = "report 002, Table 1 and Figures 5–8"
+FILTERS_CPU_SECONDS = {8: 133.91, 16: 160.65, 32: 277.25, 64: 697.42}  # report's CPU (F = 128, 256: not run)
+FILTERS_GPU_SECONDS = {8: 48.83, 16: 65.97, 32: 78.77, 64: 144.25, 128: 278.69, 256: 623.43}  # report's GPU
+FILTERS_TEST_ERROR = {8: 0.0131, 16: 0.0120, 32: 0.0113, 64: 0.0113}
+FILTERS_VAL_ACCURACY = {8: 0.987, 16: 0.990, 32: 0.989, 64: 0.989}
 
 
 def dataset_name(name: str) -> str:

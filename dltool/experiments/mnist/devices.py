@@ -6,7 +6,13 @@ Logical devices are fixed once TensorFlow starts in a process, so every device c
 (:func:`dltool.engine.workers.run_in_subprocess`: ``python -m dltool.engine.worker_main`` with a JSON config in
 and a JSON result out) that first sets up its devices: physical GPUs when the machine has enough, else the
 first GPU or the CPU split into N logical devices. Those runs are labelled "virtual": N virtual CPU devices
-share the same cores, so they show the cost of synchronisation, not a speedup.
+share the same cores, so they add no hardware. They can still be faster than one device: one device runs a
+small step's ops one after another and leaves cores idle, while N replicas run their ops side by side on
+those cores (seen here: 2 virtual devices 1.2× faster than 1 at a small batch on a 2-core CPU). Such a
+speedup measures how badly one device used the machine, not a gain from a second device.
+
+Report 000's times (1 / 2 / 4 GPUs at batch 4 and 48, one epoch) stand beside ours as "report GPU s"; they are
+a GPU's, so no ratio is taken with a CPU time.
 
 Each (devices, batch) setting: one warm-up step (tracing), then ``steps`` timed steps of the global batch
 (split evenly over the replicas); step time and images/s are the mean ± standard error over the timed calls,
@@ -84,6 +90,8 @@ class DevicesRun:
     seconds_per_epoch: float | None  # one pass over the training images at the measured rate
     train_seconds: float
     speedup: float | None = None  # vs 1 device at the same batch (same run of this command)
+    reference_gpu_seconds: float | None = None  # report 000 §4.1: its GPUs' training time (one epoch)
+    reference_source: str | None = None
 
 
 @dataclass
@@ -184,6 +192,9 @@ def run(cfg: DevicesConfig, on_run: Callable[[DevicesRun], None] | None = None,
             base[record.batch_size] = record.step_ms
         if record.batch_size in base and record.step_ms:
             record.speedup = base[record.batch_size] / record.step_ms
+        if cfg.dataset == "mnist" and cfg.model == "deep":
+            record.reference_gpu_seconds = common.DEVICES_GPU_SECONDS.get((record.devices, record.batch_size))
+            record.reference_source = common.DEVICES_SOURCE if record.reference_gpu_seconds else None
         runs.append(record)
         if on_run is not None:
             on_run(record)

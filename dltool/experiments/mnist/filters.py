@@ -5,9 +5,14 @@ Network (the report's): conv 3×3×F ('same', ReLU) → 2×2 max-pool → conv 3
     conv1 (3·3·1 + 1)·F + conv2 (3·3·F + 1)·F + dense (7·7·F)·128 + 128 + output 128·10 + 10
     = 9F² + 6,283F + 1,418
 which gives 52,258 · 104,250 · 211,690 · 440,394 · 953,098 · 2,199,690 for F = 8, 16, 32, 64, 128, 256 (Keras
-agrees; the tests check both). Two sweeps: learning rate 0.1 / 0.01 / 0.001 / 0.0001 at F = 32 with validation
-curves (5,000 images held out of the training set), and F = 8 … 256 at lr 0.1 → parameters, runtime, accuracy.
-The run F = 32, lr 0.1 belongs to both sweeps and is trained once.
+agrees; the tests check both). Two sweeps: learning rate 0.1 / 0.01 / 0.001 / 0.0001 at F = 16 (the report's
+network for that section) with validation curves (5,000 images held out of the training set, leaving the
+report's 55,000 = 1,100 batches of 50), and F = 8 … 256 at lr 0.1 → parameters, runtime, accuracy. The run
+F = 16, lr 0.1 belongs to both sweeps and is trained once.
+
+References (report 002): parameters for every F, its validation accuracy and test error for F = 8 … 64, and its
+runtimes — CPU for F = 8 … 64 and GPU for F = 8 … 256, on hardware it does not name. Its runtimes are shown as
+its own numbers, never divided into ours (a GPU time is not a CPU time).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ def parameter_count(filters: int, input_channels: int = 1, image: int = 28, dens
 class FiltersConfig:
     filters: list[int] = field(default_factory=lambda: list(FILTERS))  # F sweep ([] skips it)
     lrs: list[float] = field(default_factory=lambda: list(LRS))  # lr sweep at lr_filters ([] skips it)
-    lr_filters: int = 32  # F of the lr sweep
+    lr_filters: int = 16  # F of the lr sweep (the report's 16 filters)
     lr: float = 0.1  # lr of the F sweep
     optimizer: str = "gd"
     batch_size: int = 50
@@ -85,6 +90,11 @@ class FiltersRun:
     params: int  # Keras' count
     params_by_hand: int  # 9F² + 6,283F + 1,418
     reference_params: int | None  # the report's count
+    reference_test_error: float | None  # report 002, after 10 epochs at lr 0.1
+    reference_val_accuracy: float | None
+    reference_cpu_seconds: float | None  # report 002's runtime on its CPU (10 epochs)
+    reference_gpu_seconds: float | None  # report 002's runtime on its GPU — not comparable with a CPU time
+    reference_source: str | None
     status: str
     steps: int
     val_accuracy: float | None  # after the last epoch
@@ -94,6 +104,20 @@ class FiltersRun:
     seconds_per_epoch: float | None
     images_per_second: float | None
     epochs: list[dict] = field(default_factory=list)  # epoch, train loss / accuracy, validation loss / accuracy
+
+
+def _references(f: int, lr: float, cfg: FiltersConfig) -> dict:
+    """Report 002's numbers for this run: accuracy and runtimes only for its setting (MNIST, lr 0.1, 10 epochs,
+    batch 50, full data); the parameter count depends on F alone."""
+    same = (cfg.dataset == "mnist" and lr == 0.1 and cfg.epochs == 10 and cfg.batch_size == 50
+            and cfg.subset is None and cfg.steps is None and cfg.optimizer == "gd")
+    ref = {"reference_test_error": common.FILTERS_TEST_ERROR.get(f) if same else None,
+           "reference_val_accuracy": common.FILTERS_VAL_ACCURACY.get(f) if same else None,
+           "reference_cpu_seconds": common.FILTERS_CPU_SECONDS.get(f) if same else None,
+           "reference_gpu_seconds": common.FILTERS_GPU_SECONDS.get(f) if same else None}
+    has = any(v is not None for v in ref.values()) or (cfg.dataset == "mnist" and f in common.FILTERS_PARAMS)
+    ref["reference_source"] = common.FILTERS_SOURCE if has else None
+    return ref
 
 
 @dataclass
@@ -148,6 +172,7 @@ def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
             sweeps=sweeps, filters=f, lr=lr, params=int(engine.model.count_params()),
             params_by_hand=parameter_count(f, data.input_shape[-1], data.input_shape[0], classes=data.num_classes),
             reference_params=common.FILTERS_PARAMS.get(f) if data.input_shape == (28, 28, 1) else None,
+            **_references(f, lr, cfg),
             status=fit.status, steps=fit.steps, val_accuracy=last.get("accuracy"), test_accuracy=test_acc,
             test_loss=test_loss if math.isfinite(test_loss) else None, train_seconds=fit.train_seconds,
             seconds_per_epoch=fit.train_seconds / epochs_run if fit.steps else None,
