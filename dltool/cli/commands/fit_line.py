@@ -28,6 +28,10 @@ def fit_line(
     x_max: Annotated[float, typer.Option("--x-max", help="Largest x of generated points.")] = 10.0,
     csv_file: Annotated[Optional[Path], typer.Option("--points-csv", help="Read points from a CSV with x,y columns.",
                         show_default=False)] = None,
+    preset: Annotated[str, typer.Option("--preset", help="report000 (report 000's grid), report001-gd, "
+                      "report001-momentum, report001-adam or report001-compare (report 001's exercise-1 sweeps).")]
+    = "report000",
+    optimizer_defaults: opt.OptimizerDefaults = "tf1",
     seed: opt.Seed = 0,
     out: opt.OutDir = None,
     no_save: opt.NoSave = False,
@@ -38,8 +42,9 @@ def fit_line(
     """Fit y = w·x + b with each optimizer and learning rate (full batch) and compare.
 
     Default grid (the reports'): GD at 0.01, 0.001, 0.0001 and 0.3 (diverges), Adam, Adagrad, Adadelta, RMSProp
-    and FTRL at 0.01, then momentum 0.2/0.4/0.6/0.8 × lr 0.01, 0.001; 1,000 iterations each. Status compares
-    the final loss with the least-squares optimum: converged (within 1 %), slow, or diverged.
+    and FTRL at 0.01, then momentum 0.2/0.4/0.6/0.8 × lr 0.01, 0.001; 1,000 iterations each. --preset
+    report001-* runs report 001's sweeps instead. Status compares with the least-squares optimum w*, b*:
+    converged (loss within 1 % and w, b within 0.01), slow, or diverged.
     """
     from dltool.experiments import fit_line as exp
     from dltool.experiments.common import parse_floats, parse_names
@@ -53,7 +58,8 @@ def fit_line(
         optimizers=parse_names(optimizers), lrs=parse_floats(lrs, "--lrs"),
         momentums=parse_floats(momentums, "--momentums") if momentums.strip() else [],
         momentum_lrs=parse_floats(momentum_lrs, "--momentum-lrs"), iterations=iterations, points=points,
-        noise=noise, true_w=true_w, true_b=true_b, x_min=x_min, x_max=x_max, csv=csv_file, seed=seed)
+        noise=noise, true_w=true_w, true_b=true_b, x_min=x_min, x_max=x_max, csv=csv_file, seed=seed,
+        preset=preset.strip().lower(), optimizer_defaults=optimizer_defaults.strip().lower())
     grid = cfg.grid()  # validates names and values before TensorFlow starts
     exp.load_points(cfg)
     run_dir = None if no_save else new_run_dir("fit-line", out)

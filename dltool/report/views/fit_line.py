@@ -22,10 +22,13 @@ def tables(result):
         Column("w_error", "|w − w*|", ".3g"), Column("b_error", "|b − b*|", ".3g"),
         Column("status", "status", justify="left"), Column("iterations", "iterations", ","),
         Column("seconds", "seconds", ".2f")], rows,
-        notes=[f"points: {len(result.x)}; true line w*={_sig(result.true_w)}, b*={_sig(result.true_b)}; "
-               f"least squares w={result.lstsq_w:.4f}, b={result.lstsq_b:.4f}, optimal MSE {result.optimal_loss:.5g}",
-               "status: converged = final loss within 1 % of the least-squares optimum; diverged = loss "
-               "non-finite or exploded (run stopped)."])
+        notes=[f"points: {len(result.x)}; generating line w={_sig(result.true_w)}, b={_sig(result.true_b)}; "
+               f"least-squares optimum w*={result.lstsq_w:.4f}, b*={result.lstsq_b:.4f}, optimal MSE "
+               f"{result.optimal_loss:.5g}; |w − w*|, |b − b*| are measured from this optimum.",
+               f"status: converged = final loss within {result.config.tolerance:.0%} of the optimal MSE and w, b "
+               f"both within {result.config.param_tolerance:g} of w*, b*; slow = not yet; diverged = loss "
+               "non-finite or exploded (run stopped).",
+               f"preset {result.config.preset}; {result.config.optimizer_defaults} optimizer constants."])
     return [table], []
 
 
