@@ -12,7 +12,8 @@ def test_help_names_the_defaults(cli):
     assert result.exit_code == 0
     text = " ".join(result.stdout.replace("│", " ").split())
     for needle in ("--bundle", "--orders", "--budget", "Standard deviation", "non-increasing", "143",
-                   "default 100,000", "default 2,000", "[default: 0.3]", "[default: 512]"):
+                   "default 100,000", "default 2,000", "[default: 0.3]", "[default: 512]", "--time-alone",
+                   "default 50"):
         assert needle in text
 
 
@@ -32,7 +33,16 @@ def test_quick_json_and_run_folder(cli, tmp_path):
     assert 270 < constant < 330
     for n in nets:  # RMSE in f's units, near the constant predictor's after 160 steps
         assert 0.5 * constant < n["test_rmse"] < 1.2 * constant
-        assert n["train_rmse"] > 0 and n["seconds"] > 0
+        assert n["train_rmse"] > 0 and n["bundle_share_seconds"] > 0
+        # each network timed on its own (--quick: 20 steps), extrapolated to the run's 160 steps
+        assert n["own_timed_steps"] == 20
+        assert n["own_train_seconds"] == pytest.approx(n["own_step_ms"] / 1e3 * 160)
+    # one bundle: its share is one number for all; the own times are not, and grow with the network
+    assert len({n["bundle_share_seconds"] for n in nets}) == 1
+    own = {n["name"]: n["own_step_ms"] for n in nets}
+    assert own["128-128-128"] > 2 * own["32"]
+    assert "extrapolated from 20 timed steps" in doc["time_definitions"]["own_train_seconds"]
+    assert doc["run_steps"] == 160 and doc["timing_seconds"] > 0
     best3 = doc["best"]["3"]
     assert best3["test_rmse"] == min(n["test_rmse"] for n in nets if n["layers"] == 3)
     assert best3["vs_constant"] < 0.95  # the deep BN networks already beat the constant predictor
@@ -40,6 +50,7 @@ def test_quick_json_and_run_folder(cli, tmp_path):
     saved = json.loads((out / "results.json").read_text())
     assert saved["status"] == "finished" and len(saved["runs"]) == 14
     assert saved["constant_rmse"] == pytest.approx(constant)
+    assert saved["time_definitions"] == doc["time_definitions"]
     assert len((out / "runs.jsonl").read_text().splitlines()) == 14
     for png in ("rmse_vs_hidden_units.png", "rmse_vs_params.png", "time_vs_params.png", "surfaces.png"):
         assert (out / png).stat().st_size > 10_000

@@ -155,9 +155,14 @@ def test_run_reports_rmse_in_function_units_and_learns():
         # f's units: an RMSE near the constant predictor's, not ≈ 1 as on the standardised scale
         assert 0.5 * result.constant_rmse < r.test_rmse < 1.2 * result.constant_rmse
         assert r.params == exp.parameters(r.widths)
-        # timed alone as well: ms per step, and that × the run's 40 epochs × 3 steps
-        assert 0 < r.alone_step_ms < 1_000
-        assert r.alone_seconds == pytest.approx(r.alone_step_ms / 1e3 * 40 * 3)
+        # timed on its own as well: ms per step, and that × the run's 40 epochs × 3 steps
+        assert 0 < r.own_step_ms < 1_000 and r.own_timed_steps == 10
+        assert r.own_train_seconds == pytest.approx(r.own_step_ms / 1e3 * 40 * 3)
+        # the bundle's share is the same number for both networks: the bundle's seconds ÷ 2
+        assert r.bundle_share_seconds == pytest.approx(result.bundles[0].train_seconds / 2)
+    assert result.run_steps == 120 and result.timing_seconds > 0
+    assert "extrapolated from 10 timed steps" in result.time_definitions["own_train_seconds"]
+    assert set(result.time_definitions) == {"own_step_ms", "own_train_seconds", "bundle_share_seconds"}
     # 160 steps: the 3-layer BN network beats the constant predictor; the 1-layer one has not started yet
     assert deep.test_rmse < 0.95 * result.constant_rmse
     assert result.best["3"]["name"] == "32-32-32"
@@ -167,8 +172,29 @@ def test_run_reports_rmse_in_function_units_and_learns():
     assert result.networks_per_hour > 0
 
 
+def test_own_step_time_grows_with_the_network():
+    """The time-vs-parameters plot needs per-network times: timed alone, a 1-layer 16-unit network and a
+    3-layer 128-unit one (8 µs vs 1 ms of maths per example) must not come out equal, as a bundle's share does."""
+    cfg = exp.EggholderConfig(samples=3_000, batch_size=1000)
+    assert cfg.time_alone == exp.TIME_ALONE_STEPS == 50  # on by default
+    data = exp.make_data(cfg)
+    small = exp.time_alone((16,), data, cfg)
+    big = exp.time_alone((128, 128, 128), data, cfg)
+    assert 0 < small < big
+    # 33,537 vs 65 multiply-adds per example forward, BN on three layers: measured ≈ 20× here; 2× is a safe floor
+    assert big > 2 * small, (small, big)
+
+
+def test_no_timing_alone_leaves_only_the_bundle_share():
+    cfg = exp.EggholderConfig(samples=2_000, epochs=2, batch_size=500, widths=[16], layers=[1, 2], time_alone=0)
+    result = exp.run(cfg)
+    assert all(r.own_step_ms is None and r.own_train_seconds is None for r in result.networks)
+    assert result.timing_seconds == 0 and set(result.time_definitions) == {"bundle_share_seconds"}
+
+
 def test_a_diverging_bundle_is_retrained_one_network_at_a_time():
-    cfg = exp.EggholderConfig(samples=2_000, epochs=5, batch_size=500, widths=[64], layers=[2, 3], lr=50.0)
+    cfg = exp.EggholderConfig(samples=2_000, epochs=5, batch_size=500, widths=[64], layers=[2, 3], lr=50.0,
+                              time_alone=0)
     result = exp.run(cfg)
     assert [r.status for r in result.networks] == ["diverged", "diverged"]
     assert [r.bundle_size for r in result.networks] == [1, 1]  # retrained alone after the bundle diverged
@@ -177,7 +203,7 @@ def test_a_diverging_bundle_is_retrained_one_network_at_a_time():
 
 @pytest.mark.parametrize("kwargs", [dict(samples=5), dict(samples=1_200, batch_size=1_000),
                                     dict(noise_std=-0.1), dict(test_fraction=1.0), dict(lr=0.0),
-                                    dict(momentum=1.0), dict(bundle=0), dict(epochs=0)])
+                                    dict(momentum=1.0), dict(bundle=0), dict(epochs=0), dict(time_alone=-1)])
 def test_bad_config_is_a_usage_error(kwargs):
     with pytest.raises(UsageError):
         exp.EggholderConfig(**kwargs).validate()

@@ -34,8 +34,11 @@ def eggholder(
     bundle: Annotated[str, typer.Option("--bundle", help="Networks trained side by side in one compiled model: "
                       "a number (1 = one at a time, exact per-network times) or 'auto' (small networks together, "
                       "by multiply-adds).")] = "auto",
-    time_alone: Annotated[int, typer.Option("--time-alone", help="Also time each network alone for this many "
-                          "steps after its bundle (0: off): per-network time when bundling.")] = 0,
+    time_alone: Annotated[Optional[int], typer.Option("--time-alone", help="Time each network on its own for "
+                          "this many steps (fastest of 3 bursts, after a warm-up call) and extrapolate to the run's "
+                          "steps: the per-network training time of the table and the time plot (default 50; "
+                          "--quick 20). 0: off (only the bundle's time ÷ its size, the same for every network of "
+                          "a bundle).", show_default=False)] = None,
     max_networks: Annotated[Optional[int], typer.Option("--max-networks", help="Train only the N smallest "
                             "networks of the grid.", show_default=False)] = None,
     bn_recalibrate: Annotated[bool, typer.Option("--bn-recalibrate/--no-bn-recalibrate", help="After training, "
@@ -57,8 +60,9 @@ def eggholder(
     Networks: hidden widths from 16…512, 1–3 hidden layers, total hidden units ≤ --budget; ReLU, batch
     normalisation on 2- and 3-layer networks, SGD with Nesterov momentum, batch 1,000. Inputs are scaled by
     1/512 and the target standardised for training; RMSEs are reported in f's units, beside the constant
-    predictor's (≈ 298) and the noise floor (--noise-std). --quick: 5,000 samples, widths 32,128, 40 epochs
-    (14 networks, well under a minute).
+    predictor's (≈ 298) and the noise floor (--noise-std). Training time per network: each network is timed
+    on its own for --time-alone steps and extrapolated to the run (networks train side by side in bundles, whose
+    time is shared). --quick: 5,000 samples, widths 32,128, 40 epochs (14 networks, under a minute).
     """
     from dltool.errors import UsageError
     from dltool.experiments import eggholder as exp
@@ -83,7 +87,7 @@ def eggholder(
         layers=parse_ints(layers, "--layers"), budget=budget, orders=orders.strip().lower(),
         epochs=epochs if epochs is not None else preset.get("epochs", 2000), batch_size=batch_size,
         lr=lr, momentum=momentum, bundle=bundle_n, xla=xla, bn_recalibrate=bn_recalibrate,
-        time_alone=time_alone,
+        time_alone=time_alone if time_alone is not None else preset.get("time_alone", exp.TIME_ALONE_STEPS),
         max_networks=max_networks, seed=seed)
     cfg.validate()
     bundles = cfg.bundles()  # validates the grid before TensorFlow starts
@@ -92,7 +96,7 @@ def eggholder(
     output.info(f"eggholder: {n_nets} networks in {len(bundles)} compiled bundle{'s' if len(bundles) > 1 else ''}, "
                 f"{cfg.epochs:,} epochs each")
     keys = ("n_train", "n_test", "y_mean", "y_std", "constant_rmse", "noise_floor", "best", "bundles",
-            "total_seconds", "networks_per_hour")
+            "total_seconds", "networks_per_hour", "timing_seconds", "run_steps", "time_definitions")
     run_sweep("eggholder", cfg, len(bundles), lambda **hooks: exp.run(cfg, **hooks), views, fmt, run_dir,
               summary=lambda r: {k: r.to_dict()[k] for k in keys})
 

@@ -13,34 +13,57 @@ def _color(depth: int):
     return DEPTH_COLORS.get(depth, f"C{depth + 2}")
 
 
+def own_label(result) -> str | None:
+    """The header of the per-network time column when networks were timed alone, e.g. "train s (own,
+    extrapolated from 50 timed steps)"; None when they were not."""
+    steps = next((r.own_timed_steps for r in result.networks if r.own_timed_steps), None)
+    return f"train s (own, extrapolated from {steps} timed steps)" if steps else None
+
+
+def share_label(result) -> str:
+    """Header of the bundle-share column: exact when every bundle held one network."""
+    bundled = any(r.bundle_size > 1 for r in result.networks)
+    return "bundle s ÷ size (share)" if bundled else "train s (alone, measured)"
+
+
 def tables(result):
     nets = sorted(result.networks, key=lambda r: (r.layers, r.hidden_units, r.widths))
     rows = [{"layers": r.layers, "widths": r.name, "hidden_units": r.hidden_units, "params": r.params,
              "batch_norm": "yes" if r.batch_norm else "no", "train_rmse": r.train_rmse, "test_rmse": r.test_rmse,
              "vs_constant": r.test_rmse / result.constant_rmse if r.test_rmse is not None else None,
-             "seconds": r.seconds, "alone_step_ms": r.alone_step_ms, "alone_seconds": r.alone_seconds,
+             "own_step_ms": r.own_step_ms, "own_train_seconds": r.own_train_seconds,
+             "bundle_share_seconds": r.bundle_share_seconds,
              "bundle": f"{r.bundle} ({r.bundle_size})", "status": r.status} for r in nets]
     bundled = any(r.bundle_size > 1 for r in result.networks)
-    alone = any(r.alone_seconds is not None for r in result.networks)
-    alone_columns = [Column("alone_step_ms", "alone ms/step", ".2f"),
-                     Column("alone_seconds", "alone s (est.)", ".1f")] if alone else []
+    own = own_label(result)
+    steps = next((r.own_timed_steps for r in result.networks if r.own_timed_steps), None)
+    own_columns = [Column("own_step_ms", "own ms/step", ".2f"),
+                   Column("own_train_seconds", own, ".1f")] if own else []
+    notes = [f"{result.n_train:,} training / {result.n_test:,} test samples, noise σ = {result.noise_floor:g} "
+             f"(standard deviation); {result.config.epochs:,} epochs × {result.run_steps // result.config.epochs:,}"
+             f" steps = {result.run_steps:,} steps of batch {result.config.batch_size:,}, SGD + Nesterov "
+             f"lr {result.config.lr:g} μ {result.config.momentum:g}",
+             f"constant predictor (training mean) test RMSE {result.constant_rmse:.2f}; noise floor "
+             f"{result.noise_floor:g}. ÷ constant = test RMSE / constant predictor's."]
+    if own:
+        notes.append(f"own ms/step: the network trained alone, fastest of 3 bursts of {steps} steps after a "
+                     f"warm-up call (measured). {own} = own ms/step × the run's "
+                     f"{result.run_steps:,} steps (tracing not included).")
+    if bundled:
+        notes.append("bundle s ÷ size (share): the bundle's training seconds (tracing included) ÷ its number of "
+                     "networks — the same for every network of a bundle, not a per-network cost."
+                     + ("" if own else " --time-alone N times each network on its own."))
+    else:
+        notes.append("train s (alone, measured): each network trained in its own compiled model (tracing "
+                     "included).")
     main = TableSpec("eggholder: every network (RMSE in f's units)", [
         Column("layers", "layers"), Column("widths", "widths", justify="left"),
         Column("hidden_units", "hidden units", ","), Column("params", "params", ","),
         Column("batch_norm", "BN", justify="left"), Column("train_rmse", "train RMSE", ".2f"),
         Column("test_rmse", "test RMSE", ".2f"), Column("vs_constant", "÷ constant", ".3f"),
-        Column("seconds", "train s" + (" (share)" if bundled else ""), ".1f"), *alone_columns,
+        *own_columns, Column("bundle_share_seconds", share_label(result), ".1f"),
         Column("bundle", "bundle (size)", justify="left"), Column("status", "status", justify="left")], rows,
-        notes=[f"{result.n_train:,} training / {result.n_test:,} test samples, noise σ = {result.noise_floor:g}; "
-               f"{result.config.epochs:,} epochs, batch {result.config.batch_size:,}, SGD + Nesterov "
-               f"lr {result.config.lr:g} μ {result.config.momentum:g}",
-               f"constant predictor (training mean) test RMSE {result.constant_rmse:.2f}; noise floor "
-               f"{result.noise_floor:g}. ÷ constant = test RMSE / constant predictor's.",
-               "train s (share): the bundle's measured training seconds ÷ its size (the networks of a bundle "
-               "train in one compiled step; --bundle 1 times each alone)." if bundled else
-               "train s: training seconds of each network (its first, tracing call included)."]
-        + (["alone ms/step: the network trained alone for a few steps (first call excluded); alone s (est.) = "
-            "that × the run's steps."] if alone else []))
+        notes=notes)
     by_depth = []
     for depth in sorted({r.layers for r in result.networks}):
         done = [r for r in result.networks if r.layers == depth and r.test_rmse is not None]
@@ -61,8 +84,9 @@ def tables(result):
         notes=[f"noise floor (σ) {result.noise_floor:g}"])
     n_b = len(result.bundles)
     footer = [f"{len(result.networks)} networks in {n_b} compiled bundle{'s' if n_b != 1 else ''}, "
-              f"{result.total_seconds:.1f} s in all: {result.networks_per_hour:,.0f} networks/hour "
-              f"at {result.config.epochs:,} epochs of {result.n_train:,} samples"]
+              f"{result.total_seconds - result.timing_seconds:.1f} s of training: {result.networks_per_hour:,.0f} "
+              f"networks/hour at {result.config.epochs:,} epochs of {result.n_train:,} samples"
+              + (f"; {result.timing_seconds:.1f} s more timing each network alone" if result.timing_seconds else "")]
     return [main, summary], footer
 
 
@@ -140,19 +164,22 @@ def plots(result, run_dir: Path) -> list[Path]:
     fig.tight_layout()
     paths.append(save_figure(fig, run_dir / "rmse_vs_params.png"))
 
-    # 3. training time vs parameters: per network when measured alone, else per bundle
+    # 3. training time vs parameters: each network's own time when timed alone (or trained alone), else bundles
     fig, ax = figure(figsize=(7.5, 4.8))
-    alone = [r for r in result.networks if r.alone_seconds is not None]
+    own = own_label(result)
     bundled = any(r.bundle_size > 1 for r in result.networks)
-    if alone or not bundled:
-        key = "alone_seconds" if alone else "seconds"
+    if own or not bundled:
+        key = "own_train_seconds" if own else "bundle_share_seconds"
         for depth in sorted({r.layers for r in result.networks}):
             nets = [r for r in result.networks if r.layers == depth and getattr(r, key) is not None]
             ax.scatter([r.params for r in nets], [getattr(r, key) for r in nets], s=18, alpha=0.8,
                        color=_color(depth), label=f"{depth} hidden layer{'s' if depth > 1 else ''}")
-        ax.set_ylabel("training seconds" + (" alone (measured ms/step × steps)" if alone else ""))
+        ax.set_ylabel(own if own else "train s (alone, measured)")
         ax.set_xlabel("trainable parameters")
-        ax.set_title("Eggholder: training time vs parameters, one network at a time")
+        ax.set_title("Eggholder: training time vs parameters, each network on its own\n"
+                     + (f"(own ms/step, fastest of 3 timed bursts, × the run's {result.run_steps:,} steps)"
+                        if own else "(one network per compiled model)"),
+                     fontsize=10)
     else:
         sizes: dict[int, list] = {}
         for r in result.networks:
@@ -170,7 +197,7 @@ def plots(result, run_dir: Path) -> list[Path]:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.grid(True, which="both", alpha=0.3)
-    if alone or not bundled:
+    if own or not bundled:
         ax.legend(fontsize=8)
     fig.tight_layout()
     paths.append(save_figure(fig, run_dir / "time_vs_params.png"))
