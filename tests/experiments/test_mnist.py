@@ -99,6 +99,36 @@ def test_softmax_naive_loss_reproduces_the_reports_chance_rows(mnist_dir):
     assert gd.outcome == "ok" and gd.test_accuracy > 0.8 and gd.steps == 300
 
 
+@pytest.mark.parametrize("kwargs", [dict(preset="report999"), dict(optimizer_defaults="tf2"), dict(init="he"),
+                                    dict(holdout=-1)])
+def test_softmax_bad_new_options(kwargs):
+    with pytest.raises(UsageError):
+        softmax.SoftmaxConfig(**kwargs).validate()
+
+
+def test_softmax_report001_presets():
+    grid = softmax.SoftmaxConfig(preset="report001-adam").grid()
+    assert grid == [("adam", lr, None) for lr in (0.0001, 0.001, 0.01, 0.1)]
+    momentum = softmax.SoftmaxConfig(preset="report001-momentum").grid()
+    assert ("momentum", 0.1, 0.8) in momentum and len(momentum) == 8
+    assert softmax.SoftmaxConfig(preset="report001-compare").grid() == [
+        ("gd", 0.5, None), ("momentum", 0.1, 0.8), ("adam", 0.001, None)]
+
+
+def test_softmax_defaults_reproduce_table_1_rows(mnist_dir):
+    """The report's setting (one epoch of 55,000, W = 0, TF1 constants) lands within 0.01 of Table 1, and
+    Adagrad equals FTRL as in the report."""
+    cfg = softmax.SoftmaxConfig(settings=[("gd", 0.01), ("adagrad", 0.01), ("ftrl", 0.01), ("adadelta", 0.5)],
+                                momentums=[])
+    result = softmax.run(cfg)
+    assert result.config.steps == 550 and result.data["train"] == 55_000
+    for run in result.runs:
+        assert run.reference_source == "report 000, Table 1"
+        assert abs(run.test_accuracy - run.reference) <= 0.01, (run.optimizer, run.lr, run.test_accuracy)
+    gd, adagrad, ftrl, _ = result.runs
+    assert adagrad.test_accuracy == ftrl.test_accuracy and adagrad.curve_loss == pytest.approx(ftrl.curve_loss)
+
+
 def test_softmax_reset_repeats_a_run_exactly(mnist_dir):
     cfg = softmax.SoftmaxConfig(settings=[("gd", 0.5), ("gd", 0.01), ("gd", 0.5)], momentums=[], steps=50,
                                 subset=1_000, test_subset=500)

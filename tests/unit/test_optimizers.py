@@ -108,3 +108,47 @@ def test_registry_describes_the_equations_and_defaults():
     opt = make_optimizer("rmsprop-nesterov", 0.01)
     assert (opt.rho, opt.momentum, opt.epsilon) == (0.9, 0.9, 1e-7)
     assert "ρ=0.9" in info.defaults and "ε=1e-7" in info.defaults
+
+
+# ---- TensorFlow 1 constants (--optimizer-defaults tf1) ------------------------------------------------------
+
+def test_tf1_and_keras_constants():
+    from dltool.engine.optimizers import TF1_DEFAULTS
+
+    assert make_optimizer("adam", 0.1, defaults="tf1").epsilon == 1e-8
+    assert make_optimizer("adadelta", 0.1, defaults="tf1").epsilon == 1e-8
+    assert make_optimizer("rmsprop", 0.1, defaults="tf1").epsilon == 1e-10
+    assert make_optimizer("adagrad", 0.1, defaults="tf1").epsilon == 0.0
+    assert make_optimizer("adam", 0.1).epsilon == 1e-7  # Keras' own stays the default of the registry
+    assert set(TF1_DEFAULTS) == {"adam", "adadelta", "rmsprop", "adagrad"}
+    assert make_optimizer("adam", 0.1, defaults="tf1", epsilon=1e-3).epsilon == 1e-3  # explicit wins
+
+
+def test_tf1_rmsprop_mean_square_starts_at_one():
+    g = np.array([0.1, -2.0, 0.5])
+    for defaults, r0, eps in (("tf1", 1.0, 1e-10), ("keras", 0.0, 1e-7)):
+        opt = make_optimizer("rmsprop", 0.01, defaults=defaults)
+        var = keras.Variable(np.ones(3, "float32"))
+        opt.apply_gradients([(g.astype("float32"), var)])
+        r = 0.9 * r0 + 0.1 * g ** 2
+        np.testing.assert_allclose(var.numpy(), 1 - 0.01 * g / np.sqrt(r + eps), rtol=1e-5)
+
+
+def test_tf1_adagrad_equals_ftrl_from_zero_weights():
+    """Unregularised FTRL-Proximal and Adagrad without ε take the same steps from θ = 0 (report 000 saw its
+    Adagrad and FTRL rows agree to the last digit)."""
+    trajectories = {}
+    for name in ("adagrad", "ftrl"):
+        opt = make_optimizer(name, 0.5, defaults="tf1")
+        var = keras.Variable(np.zeros(5, "float32"))
+        for _ in range(20):
+            opt.apply_gradients([(grad(var.numpy()).astype("float32"), var)])
+        trajectories[name] = var.numpy()
+    np.testing.assert_allclose(trajectories["adagrad"], trajectories["ftrl"], rtol=1e-4, atol=1e-6)
+
+
+def test_unknown_defaults_is_a_usage_error():
+    from dltool.errors import UsageError
+
+    with pytest.raises(UsageError, match="optimizer defaults"):
+        make_optimizer("adam", 0.1, defaults="tf2")

@@ -78,6 +78,9 @@ def softmax(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 100,
     loss: Annotated[str, typer.Option("--loss", help="stable (cross-entropy on logits) or naive (the report's "
                     "−Σ y·log softmax, which turns NaN at large steps).")] = "stable",
+    preset: Annotated[str, typer.Option("--preset", help="table1 (report 000's 19 settings), report001-gd, "
+                      "report001-momentum, report001-adam or report001-compare (report 001's exercise 2; compare "
+                      "trains 5 epochs).")] = "table1",
     optimizer_defaults: opt.OptimizerDefaults = "tf1",
     init: Annotated[str, typer.Option("--init", help="Initial weights: zeros (the tutorial's W = 0, b = 0) or "
                     "glorot (Keras' default).")] = "zeros",
@@ -115,13 +118,14 @@ def softmax(
     names = parse_names(optimizers)
     lr_values = _floats(lrs, "--lrs")
     quick_grid = [("gd", 0.5), ("adam", 0.01), ("adam", 0.1), ("rmsprop", 0.5)]
-    grid = quick_grid if quick and names is None and lr_values is None else None
+    grid = quick_grid if quick and names is None and lr_values is None and preset == "table1" else None
     cfg = exp.SoftmaxConfig(
         optimizers=names, lrs=lr_values,
         momentums=_optional_list(momentums, "--momentums") if momentums is not None or not quick else [],
         momentum_lrs=_floats(momentum_lrs, "--momentum-lrs"), steps=steps or (200 if quick else None),
         batch_size=batch_size, loss=loss.strip().lower(), dataset=dataset, data_dir=data_dir,
         holdout=0 if quick or subset else 5000, optimizer_defaults=optimizer_defaults.strip().lower(),
+        preset=preset.strip().lower(),
         init=init.strip().lower(),
         subset=subset or (10_000 if quick else None), test_subset=test_subset or (2_000 if quick else None),
         target_accuracy=target_accuracy, eval_every=eval_every, precision=precision.value, seed=seed,

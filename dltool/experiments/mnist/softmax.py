@@ -43,6 +43,17 @@ REPORT_GRID: list[tuple[str, list[float]]] = [
 ]
 MOMENTUMS = (0.2, 0.4, 0.6, 0.8)
 MOMENTUM_LRS = (0.01, 0.1)
+
+# Report 001, exercise 2 (same network and data; it names no step count, so the one-epoch default holds):
+# (settings, momentum study?, steps multiplier). Its findings: GD best at 0.5, momentum best at lr 0.1 μ 0.8,
+# Adam best at 0.001; then the three best "for more epochs": Adam > momentum > GD.
+PRESETS: dict[str, tuple[list[tuple[str, float]], bool, int]] = {
+    "report001-gd": ([("gd", lr) for lr in (0.001, 0.01, 0.05, 0.1, 0.5)], False, 1),
+    "report001-momentum": ([], True, 1),
+    "report001-adam": ([("adam", lr) for lr in (0.0001, 0.001, 0.01, 0.1)], False, 1),
+    "report001-compare": ([("gd", 0.5), ("adam", 0.001)], False, 5),  # + momentum 0.1, μ 0.8; 5 epochs
+}
+PRESET_NAMES = ("table1", *PRESETS)
 LOSSES = ("stable", "naive")
 INITS = {"zeros": "zeros", "glorot": "glorot_uniform"}
 CHANCE = 0.15  # test accuracy at or below this is "at chance" (10 classes)
@@ -66,7 +77,9 @@ class SoftmaxConfig:
     eval_every: int | None = None  # steps between test evaluations (with a target; default 100)
     precision: str = "fp32"
     seed: int = 0
-    holdout: int = 5000  # training images held out as TF1's read_data_sets did (55,000 left); 0: train on all
+    holdout: int = 5000  # training images held out as TF1's read_data_sets did (55,000 left); 0: train on all;
+    # not applied with a subset
+    preset: str = "table1"  # table1: report 000's Table 1 grid; report001-*: report 001's exercise-2 sweeps
     optimizer_defaults: str = "tf1"  # tf1: TensorFlow 1's optimizer constants, as the report's code had
     init: str = "zeros"  # zeros: the tutorial's W = 0, b = 0; glorot: Keras' default Dense initialiser
 
@@ -74,6 +87,17 @@ class SoftmaxConfig:
         """(optimizer, lr, momentum) of every run, in order; validates names and values."""
         from dltool.engine.optimizers import canonical, check_lr
 
+        if self.preset not in PRESET_NAMES:
+            raise UsageError(f"unknown preset {self.preset!r}", f"choose one of {', '.join(PRESET_NAMES)}")
+        if self.preset in PRESETS and self.settings is None and self.optimizers is None and self.lrs is None:
+            settings, with_momentum, _ = PRESETS[self.preset]
+            runs = [(n, lr, None) for n, lr in settings]
+            if self.preset == "report001-compare":
+                runs.insert(1, ("momentum", 0.1, 0.8))
+            if with_momentum:
+                runs += [("momentum", lr, float(m)) for lr in (self.momentum_lrs or MOMENTUM_LRS)
+                         for m in (MOMENTUMS if self.momentums is None else self.momentums)]
+            return runs
         if self.settings is not None:
             runs = [(canonical(n), check_lr(lr), None) for n, lr in self.settings]
         elif self.optimizers is None and self.lrs is None:
@@ -145,12 +169,13 @@ def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
     grid = cfg.grid()
     start = time.perf_counter()
     data = common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, test_subset=cfg.test_subset,
-                              validation=cfg.holdout, seed=cfg.seed)
+                              validation=cfg.holdout if cfg.subset is None else 0, seed=cfg.seed)
     import dataclasses
     import math
 
-    if cfg.steps is None:  # one epoch of the training split
-        cfg = dataclasses.replace(cfg, steps=max(1, len(data.x_train) // cfg.batch_size))
+    if cfg.steps is None:  # one epoch of the training split (report001-compare: several)
+        epochs = PRESETS[cfg.preset][2] if cfg.preset in PRESETS else 1
+        cfg = dataclasses.replace(cfg, steps=epochs * max(1, len(data.x_train) // cfg.batch_size))
 
     from dltool import models
     from dltool.engine.devices import environment, make_strategy
