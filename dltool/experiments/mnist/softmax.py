@@ -6,8 +6,8 @@ default grid is the report's 19 rows.
 
 How long: report 000 does not say. One epoch of TensorFlow 1's MNIST training split (55,000 images; the tutorial's
 ``read_data_sets`` held 5,000 of the 60,000 out for validation), i.e. 550 steps of 100, reproduces its Table 1:
-18 of 19 rows within ±0.01 (with ``loss="naive"``; all 19 within ±0.02), against 8 of 19 at the tutorial's
-1,000 steps, whose accuracies sit 0.01–0.03 above the report's. The report itself calls MNIST "50000 samples",
+all 19 rows within ±0.01 (with ``loss="naive"``), against 10 of 19 at the tutorial's 1,000 steps, whose
+accuracies sit 0.01–0.03 above the report's. The report itself calls MNIST "50000 samples",
 another hint that it trained one pass. So the default is one epoch of the 55,000 (``steps=None``).
 Evidence that the report's optimizers were TensorFlow 1's and its weights started at zero: its Adagrad and FTRL
 rows are identical (0.9102, 0.8779, 0.908), which holds only for zero initial weights and Adagrad without ε
