@@ -23,10 +23,12 @@ complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l momentum-lrs
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l momentums
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l noise
+complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l optimizer-defaults
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l optimizers
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l out
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l points
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l points-csv
+complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l preset
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l true-b
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l true-w
@@ -165,6 +167,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l dataset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l eval-every
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l init
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l json
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l loss
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l lrs
@@ -172,9 +175,11 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l momentum-lrs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l momentums
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizer-defaults
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizers
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l out
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l preset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l steps
@@ -188,6 +193,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l eval-every
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l help
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l init
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l json
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l lr
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l markdown
@@ -234,6 +240,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dataset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l decay
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l decay-unit
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dropout
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l eval-every
@@ -241,6 +248,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l help
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l json
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l l1
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l l1-definition
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l l2
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l lr
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l markdown
@@ -281,6 +289,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l help
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l json
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l l2
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l lr
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l model
@@ -290,6 +299,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l precision
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l seed
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l shards
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l steps
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l subset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l test-subset

@@ -97,8 +97,35 @@ def test_mlp_quick_json(mnist_dir, tmp_path):
     doc = json.loads(result.stdout)
     assert len(doc["runs"]) == 8 and doc["runs"][0]["params"] == 79_510
     assert all(len(r["epochs"]) == 1 for r in doc["runs"])
-    for name in ("studies.png", "base_accuracy.png", "gallery.png"):
+    for name in ("studies.png", "base_accuracy.png", "gallery.png", "report.png"):
         assert (tmp_path / "mlp" / name).exists(), name
+    # report 003's numbers: a reference field per run, with its section, and one row each beside ours.
+    refs = {r["name"]: {(x["source"], x["quantity"], x["value"]) for x in r["reference"]} for r in doc["runs"]}
+    assert ("report 003, Q2", "test_accuracy", 0.965) in refs["α₀/(1+0.1k), k = epoch"]
+    assert ("report 003, Q5", "mean_abs_weight", 0.002) in refs["L1 0.05 (λ·Σ|w|/50)"]
+    assert ("report 003, Q6 (vanilla)", "test_accuracy", 0.965) in refs["base: (100), SGD, L2"]
+    assert len(doc["references"]) == 16
+    assert doc["config"]["l1_definition"] == "report" and doc["config"]["decay_unit"] == "epoch"
+
+
+def test_mlp_options_reach_the_runs(mnist_dir):
+    result = invoke("mnist", "mlp", "--quick", "--studies", "schedule,sparsity", "--l1-definition", "sum",
+                    "--decay-unit", "step", "--epochs", "2", "--subset", "1000", "--json", "--no-save")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["config"]["epochs"] == 2 and all(len(r["epochs"]) == 2 for r in doc["runs"])
+    names = [r["name"] for r in doc["runs"]]
+    assert "α₀/(1+0.1k), k = step" in names and "L1 0.05 (λ·Σ|w|)" in names
+    (l1,) = [r for r in doc["runs"] if r["l1"]]
+    assert l1["l1_definition"] == "sum"
+
+
+def test_mlp_markdown_shows_the_report_beside_ours(mnist_dir):
+    result = invoke("mnist", "mlp", "--quick", "--studies", "norm", "--markdown", "--no-save")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "report 003's numbers beside ours" in out and "report 003, Q6 (vanilla)" in out
+    assert "0.956 (Q1) and 0.965 (Q6)" in " ".join(out.split())
 
 
 @pytest.mark.slow
@@ -116,12 +143,27 @@ def test_devices_quick(mnist_dir):
 def test_workers_quick(mnist_dir):
     result = invoke("mnist", "workers", "--quick", "--json", "--no-save")
     assert result.exit_code == 0, result.stderr
-    runs = json.loads(result.stdout)["runs"]
+    doc = json.loads(result.stdout)
+    runs = doc["runs"]
+    assert (doc["config"]["model"], doc["config"]["l2"], doc["config"]["shards"]) == ("mlp", 0.01, "random")
     assert [r["workers"] for r in runs] == [1, 2]
     assert [r["shard_size"] for r in runs] == [6_000, 3_000]
     assert [r["global_batch"] for r in runs] == [100, 200] and [r["steps"] for r in runs] == [60, 30]
     for run in runs:
         assert run["test_accuracy"] > 0.7 and len(set(run["worker_test_accuracy"])) == 1
+    assert (runs[0]["reference"], runs[0]["reference_source"]) == (0.956, "report 003, Q1")
+    assert runs[1]["reference"] is None  # the report has no K = 2
+
+
+@pytest.mark.slow
+def test_workers_options(mnist_dir):
+    result = invoke("mnist", "workers", "--quick", "--workers", "2", "--shards", "strided", "--model", "softmax",
+                    "--lr", "0.5", "--json", "--no-save")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert (doc["config"]["shards"], doc["config"]["l2"]) == ("strided", 0.0)
+    (run,) = doc["runs"]
+    assert run["shard_size"] == 3_000 and run["test_accuracy"] > 0.7 and run["reference"] is None
 
 
 @pytest.mark.parametrize("args", [
@@ -137,10 +179,15 @@ def test_workers_quick(mnist_dir):
     ("filters", "--filters", "8,x"),
     ("mlp", "--studies", "width"),
     ("mlp", "--dropout", "1.0"),
+    ("mlp", "--l1-definition", "l0"),
+    ("mlp", "--decay-unit", "hour"),
     ("devices", "--devices", "1,4", "--batch-sizes", "6"),
     ("devices", "--cross-device-ops", "magic"),
     ("workers", "--workers", "0"),
     ("workers", "--model", "resnet"),
+    ("workers", "--shards", "blocks"),
+    ("workers", "--l2", "-1"),
+    ("workers", "--model", "softmax", "--l2", "0.01"),
 ])
 def test_bad_input_exits_2(args):
     result = invoke("mnist", *args, "--no-save")

@@ -199,10 +199,12 @@ def test_mlp_variants_share_the_base():
 
 
 def test_mlp_l1_makes_weights_small(mnist_dir):
-    cfg = mlp.MlpConfig(studies=["sparsity"], epochs=1, subset=3_000, test_subset=500, gallery=4)
+    cfg = mlp.MlpConfig(studies=["sparsity"], epochs=1, subset=3_000, test_subset=500, gallery=4,
+                        l1_definition="sum")
     result = mlp.run(cfg)
     base, l1, drop = result.runs
     assert (base.l2, l1.l1, l1.l2, drop.dropout) == (0.01, 0.05, 0.0, 0.2)
+    assert l1.l1_definition == "sum" and base.l1_definition is None
     assert base.params == 784 * 100 + 100 + 100 * 10 + 10
     assert l1.mean_abs_weight < base.mean_abs_weight / 3
     assert l1.share_small > base.share_small
@@ -210,6 +212,106 @@ def test_mlp_l1_makes_weights_small(mnist_dir):
     assert len(result.gallery["correct"]) == 4 and len(result.gallery["wrong"]) == 4
     assert all(g["label"] != g["prediction"] for g in result.gallery["wrong"])
     assert result.gallery_images["correct"].shape == (4, 28, 28)
+
+
+# Every number report 003 gives for the MLP and workers studies, typed from the report: (section, quantity, value).
+REPORT_003 = [
+    ("Q1", "train_accuracy", 0.959), ("Q1", "test_accuracy", 0.956), ("Q1", "train_seconds", 133),
+    ("Q2", "test_accuracy", 0.965), ("Q2", "train_seconds", 134),  # diminishing lr
+    ("Q2", "test_accuracy", 0.961), ("Q2", "train_seconds", 141),  # Adagrad
+    ("Q3 (model 1)", "train_seconds", 133), ("Q3 (model 2)", "train_seconds", 154),
+    ("Q3 (model 3)", "train_seconds", 140),
+    ("Q5", "test_accuracy", 0.941), ("Q5", "mean_abs_weight", 0.002),  # L1 λ 0.05
+    ("Q5", "test_accuracy", 0.981), ("Q5", "mean_abs_weight", 0.06),  # dropout 20 %
+    ("Q6 (vanilla)", "test_accuracy", 0.965), ("Q6", "test_accuracy", 0.971),
+]
+
+
+def test_mlp_defaults_are_report_003s():
+    cfg = mlp.MlpConfig()
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.l2, cfg.decay, cfg.adagrad_lr, cfg.l1, cfg.dropout) == (
+        50, 100, 0.1, 0.01, 0.1, 0.01, 0.05, 0.2)
+    assert (cfg.decay_unit, cfg.l1_definition) == ("epoch", "report")
+    for bad in (dict(decay_unit="hour"), dict(l1_definition="l0")):
+        with pytest.raises(UsageError):
+            mlp.MlpConfig(**bad).validate()
+
+
+def test_every_report_003_number_has_a_reference():
+    found = sorted((ref.source, ref.quantity, ref.value) for refs in mlp.REFERENCES.values() for ref in refs)
+    expected = sorted((f"report 003, {section}", quantity, float(value)) for section, quantity, value in REPORT_003)
+    assert found == expected  # none missing, none invented
+    assert workers_study.REFERENCES[6] == (0.946, "report 003, Q4")
+    # …and each reaches the run it belongs to at the report's setting (the l1 study adds the L1 candidates).
+    cfg = mlp.MlpConfig(studies=list(mlp.STUDIES))
+    attached = sorted((ref.source, ref.quantity, ref.value) for v, _ in cfg.variants()
+                      if v.key != "l1" or v.l1_definition == "report"
+                      for ref in cfg.references(v))
+    assert attached == expected
+    assert all(cfg.references(v) for v, _ in cfg.variants() if v.key == "l1")  # every candidate vs 94.1 %
+
+
+def test_mlp_references_only_at_the_reports_setting():
+    variants = dict((v.key, v) for v, _ in mlp.MlpConfig().variants())
+    assert len(mlp.MlpConfig().references(variants["base"])) == 5
+    assert mlp.MlpConfig(lr=0.5).references(variants["base"]) == []
+    assert mlp.MlpConfig(l1=0.01).references(variants["l1"]) == []
+    assert mlp.MlpConfig(dataset="fashion_mnist").references(variants["dropout"]) == []
+
+
+def test_mlp_decay_unit():
+    cfg = mlp.MlpConfig()
+    variant = next(v for v, _ in cfg.variants() if v.key == "inverse-time")
+    per_epoch = mlp.learning_rate(cfg, variant, 0.1, steps_per_epoch=600)
+    per_step = mlp.learning_rate(mlp.MlpConfig(decay_unit="step"), variant, 0.1, steps_per_epoch=600)
+    assert float(per_epoch(600)) == pytest.approx(0.1 / 1.1) and float(per_epoch(30_000)) == pytest.approx(0.1 / 6)
+    assert float(per_step(600)) == pytest.approx(0.1 / 61)
+    assert mlp.learning_rate(cfg, variant.__class__("c", "base"), 0.1, 600) == 0.1
+
+
+@pytest.mark.parametrize("definition, divisor", [("sum", 1), ("report", 50), ("batch", 100), ("mean", 784 * 100),
+                                                 ("dataset", 60_000)])
+def test_l1_definitions(definition, divisor):
+    from dltool import models
+
+    model = models.mlp((28, 28, 1), (100,), 10, l2=0.01)
+    mlp._l1_penalty(model, definition, 0.05, batch_size=100, n_train=60_000)
+    kernel = model.get_layer("hidden1").kernel.numpy()
+    (loss,) = [float(v) for v in model.losses]
+    expected = 0.05 * np.abs(kernel).sum() / divisor + 0.01 * (kernel ** 2).sum()  # the L2 stays
+    assert loss == pytest.approx(expected, rel=1e-5)
+
+
+def test_l1_activity_definition():
+    from dltool import models
+
+    model = models.mlp((28, 28, 1), (100,), 10)
+    mlp._l1_penalty(model, "activity", 0.05, batch_size=100, n_train=60_000)
+    x = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+    model(x)
+    hidden = np.maximum(x.reshape(8, -1) @ model.get_layer("hidden1").kernel.numpy()
+                        + model.get_layer("hidden1").bias.numpy(), 0)
+    (loss,) = [float(v) for v in model.losses]
+    assert loss == pytest.approx(0.05 * np.abs(hidden).sum() / 8, rel=1e-4)
+
+
+def test_mlp_l1_study_and_references(mnist_dir):
+    cfg = mlp.MlpConfig(studies=["l1"], epochs=1, subset=2_000, test_subset=500, gallery=0)
+    result = mlp.run(cfg)
+    runs = {r.name: r for r in result.runs}
+    assert [r.l1_definition for r in result.runs[1:]] == list(mlp.L1_DEFINITIONS) + ["sum"]
+    assert runs["L1 0.05 (λ·Σ|w|) + L2 0.01"].l2 == 0.01
+    # A stronger penalty leaves smaller weights: λ·Σ|w| ≫ λ·Σ|w|/50 ≫ λ·mean|w|.
+    w = {r.l1_definition: r.mean_abs_weight for r in result.runs[1:6]}
+    assert w["sum"] < w["report"] < w["mean"]
+    rows = [row for row in result.references if row["run"] == "L1 0.05 (λ·Σ|w|/50)"]
+    assert {(row["quantity"], row["reference"]) for row in rows} == {("test_accuracy", 0.941),
+                                                                      ("mean_abs_weight", 0.002)}
+    times = [row for row in result.references if row["quantity"] == "train_seconds"]
+    assert times and all(row["delta"] is None for row in times)  # the report's times: no Δ, no ratio
+    base = result.runs[0]
+    assert {ref["source"] for ref in base.reference} == {"report 003, Q1", "report 003, Q3 (model 1)",
+                                                         "report 003, Q6 (vanilla)"}
 
 
 # ---- devices / workers: configuration -----------------------------------------------------------------------
@@ -223,12 +325,27 @@ def test_devices_config_checks_batch_split():
 
 
 def test_workers_config():
-    workers_study.WorkersConfig().validate()
-    assert workers_study.WorkersConfig().workers == [1, 6]
-    with pytest.raises(UsageError):
-        workers_study.WorkersConfig(workers=[0]).validate()
-    with pytest.raises(UsageError):
-        workers_study.WorkersConfig(communication="nccl2").validate()
+    cfg = workers_study.WorkersConfig()
+    cfg.validate()
+    assert cfg.workers == [1, 6]
+    # report 003, Q4: Q1's network (MLP 784-100-10, SGD 0.1, L2 0.01, batch 100) on 6 random shards.
+    assert (cfg.model, cfg.optimizer, cfg.lr, cfg.l2, cfg.batch_size, cfg.shards, cfg.epochs) == (
+        "mlp", "gd", 0.1, 0.01, 100, "random", 50)
+    assert workers_study.WorkersConfig(model="softmax").l2 == 0.0
+    for bad in (dict(workers=[0]), dict(communication="nccl2"), dict(shards="blocks"), dict(l2=-0.1),
+                dict(l2=float("nan")), dict(model="softmax", l2=0.01)):
+        with pytest.raises(UsageError):
+            workers_study.WorkersConfig(**bad).validate()
+
+
+def test_workers_reference():
+    cfg = workers_study.WorkersConfig()
+    assert cfg.reference(6) == (0.946, "report 003, Q4") and cfg.reference(1) == (0.956, "report 003, Q1")
+    assert cfg.reference(2) is None
+    assert workers_study.WorkersConfig(shards="strided").reference(6) is None  # the report's shards were random
+    assert workers_study.WorkersConfig(shards="strided").reference(1) is not None  # one shard: no split
+    assert workers_study.WorkersConfig(lr=0.5).reference(6) is None
+    assert workers_study.WorkersConfig(dataset="fashion_mnist").reference(6) is None
 
 
 def test_thin_curve():

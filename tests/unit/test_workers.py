@@ -292,3 +292,39 @@ def test_slurm_tf_config_from_a_job_step(monkeypatch, tmp_path):
     monkeypatch.delenv("SLURM_PROCID")
     with pytest.raises(MissingError):
         workers.slurm_tf_config()
+
+
+# ---- the training shards of `dltool mnist workers` -----------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["random", "strided"])
+@pytest.mark.parametrize("n, k", [(60_000, 6), (60_000, 1), (6_000, 2), (1_003, 7), (10, 10)])
+def test_shards_are_disjoint_and_cover_the_training_set(mode, n, k):
+    import numpy as np
+
+    from dltool.experiments.mnist.workers import shards
+
+    parts = shards(n, k, mode, seed=3)
+    assert len(parts) == k
+    joined = np.concatenate(parts)
+    assert len(joined) == n and np.array_equal(np.sort(joined), np.arange(n))  # disjoint and covering
+    sizes = [len(p) for p in parts]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_random_shards_are_seeded_and_random():
+    import numpy as np
+
+    from dltool.experiments.mnist.workers import shards
+
+    a, b, c = shards(60_000, 6, "random", 0), shards(60_000, 6, "random", 0), shards(60_000, 6, "random", 1)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))  # same seed, same shards in every worker process
+    assert not np.array_equal(a[0], c[0])
+    strided = shards(60_000, 6, "strided")
+    assert np.array_equal(strided[1][:3], [1, 7, 13])
+    assert not np.array_equal(a[1], strided[1])
+    # A random shard is spread over the whole set, not a block: every tenth of the indices is in it.
+    assert len(np.unique(a[0] // 6_000)) == 10
+    with pytest.raises(UsageError):
+        shards(60_000, 6, "blocks")
+    with pytest.raises(UsageError):
+        shards(5, 6)
