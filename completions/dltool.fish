@@ -326,6 +326,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subc
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l help
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l json
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l lr
+complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l lr-schedule
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l max-epochs
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l momentum

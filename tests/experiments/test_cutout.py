@@ -40,7 +40,8 @@ def test_resnet44_parameter_count():
     total = trainable + 2 * bn_channels  # + moving mean, moving variance
     assert (convs, trainable, total) == (654_768, 658_586, 661_754)
     assert exp.resnet_parameters(44) == (total, trainable) == (exp.RESNET44_PARAMS, exp.RESNET44_TRAINABLE)
-    assert exp.resnet_parameters(20) == (271_098, 269_722)  # the --quick model
+    assert exp.resnet_parameters(20) == (271_098, 269_722)
+    assert exp.resnet_parameters(8) == (75_770, 75_290)  # the --quick model
 
 
 def test_engine_batch_multiplier_keeps_the_loss_a_mean():
@@ -87,9 +88,20 @@ def test_show_on_two_real_images(cifar_dir):
 def test_config_checks():
     exp.CutoutConfig().check()
     for kwargs in (dict(ms=[]), dict(ms=[0, 2]), dict(ms=[2, 2]), dict(target=0.0), dict(target=1.5),
-                   dict(lr=-0.1), dict(momentum=1.0), dict(cutout_size=0), dict(depth=45), dict(validation=0)):
+                   dict(lr=-0.1), dict(momentum=1.0), dict(cutout_size=0), dict(depth=45), dict(validation=0),
+                   dict(lr_schedule="cosine")):
         with pytest.raises(UsageError):
             exp.CutoutConfig(**kwargs).check()
+
+
+def test_setup_gaps_name_every_difference_from_the_assignment():
+    assert exp.setup_gaps(exp.CutoutConfig(), 45_000) == []  # the defaults are the assignment's set-up
+    quick = exp.CutoutConfig(**exp.QUICK)
+    assert exp.setup_gaps(quick, 1_500) == [
+        "ResNet-8, not ResNet-44", "1,500 training images, not 45,000", "2 epochs, not up to 100",
+        "constant η, not ÷10 at 50 % and 75 % of the epochs", "without M = 4, 8, 16, 32"]
+    assert exp.setup_gaps(exp.CutoutConfig(batch_size=128, target=0.5), 45_000) == [
+        "batch 128, not 64", "target 50 %, not 94 %"]
 
 
 def _fake_run(m: int) -> exp.CutoutRun:
@@ -111,6 +123,8 @@ def test_load_resume_and_mismatch(tmp_path):
     exp.check_resume(stored, cfg)
     with pytest.raises(UsageError, match="max_epochs"):
         exp.check_resume(exp.CutoutConfig(ms=[1, 2], subset=200, max_epochs=3), stored)
+    with pytest.raises(UsageError, match="lr_schedule"):
+        exp.check_resume(exp.CutoutConfig(ms=[1, 2], subset=200, max_epochs=2, lr_schedule="constant"), stored)
     doc["command"] = "fit-line"
     (tmp_path / "results.json").write_text(json.dumps(doc))
     with pytest.raises(UsageError, match="not 'cutout train'"):
@@ -120,8 +134,8 @@ def test_load_resume_and_mismatch(tmp_path):
 
 
 def test_tiny_training_resumes_after_the_finished_m(cifar_dir):
-    """M = 1 comes from an 'interrupted' run; only M = 2 trains (ResNet-20, 128 images, one epoch)."""
-    cfg = exp.CutoutConfig(ms=[1, 2], max_epochs=1, depth=20, subset=192, validation=64, test_subset=100,
+    """M = 1 comes from an 'interrupted' run; only M = 2 trains (ResNet-8, 128 images, one epoch)."""
+    cfg = exp.CutoutConfig(ms=[1, 2], max_epochs=1, depth=8, subset=192, validation=64, test_subset=100,
                            target=0.01)
     seen = []
     result = exp.train(cfg, on_run=seen.append, done=[_fake_run(1)])
@@ -134,4 +148,5 @@ def test_tiny_training_resumes_after_the_finished_m(cifar_dir):
     assert run.status == "target reached" and run.epoch_of_target == 1.0
     assert 0 < run.time_to_target <= run.train_seconds
     assert run.final_val_accuracy >= 0.01 and 0 <= run.test_accuracy <= 1
-    assert result.parameters == 271_098 and result.dataset["validation"] == 64 and result.dataset["train"] == 128
+    assert result.parameters == 75_770 and result.dataset["validation"] == 64 and result.dataset["train"] == 128
+    assert result.setup_gaps[:2] == ["ResNet-8, not ResNet-44", "128 training images, not 45,000"]
