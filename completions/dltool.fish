@@ -127,7 +127,10 @@ complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l no-bias
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l no-formulas
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l pool-proj
+complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l preset
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce
+complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce3
+complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce5
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l bn-recalibrate
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l budget

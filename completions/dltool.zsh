@@ -24,7 +24,7 @@ _dltool() {
         "cifar-adaptive") opts="--batch-size --csv --data-dir --dropout --epochs --help --input-dropout --json --l2 --lrs --markdown --methods --momentum --no-save --no-xla --out --parts --precision --quick --seed --subset --test-subset --xla" ;;
         "scale") opts="--batch-size --communication --cross-device-ops --csv --data-dir --dataset --epochs --gpus --help --json --lr --markdown --mode --model --no-save --no-xla --out --per-learner-batch --precision --price-per-hour --quick --seed --steps --strategy --timeout --virtual --warmup-steps --workers --xla" ;;
         "allreduce") opts="--batch-size --communications --csv --devices --factor --help --implementations --iterations --json --markdown --max-size --min-size --model --no-save --no-train --out --precision --quick --seed --steps --timeout --train --virtual --workers" ;;
-        "archcalc") opts="--batch-size --bias --csv --dtype --f1 --f3 --f5 --formulas --help --input --json --kernel --layers --markdown --no-bias --no-formulas --pool-proj --reduce" ;;
+        "archcalc") opts="--batch-size --bias --csv --dtype --f1 --f3 --f5 --formulas --help --input --json --kernel --layers --markdown --no-bias --no-formulas --pool-proj --preset --reduce --reduce3 --reduce5" ;;
         "eggholder") opts="--batch-size --bn-recalibrate --budget --bundle --csv --epochs --help --json --layers --lr --markdown --max-networks --momentum --no-bn-recalibrate --no-save --no-xla --noise-std --orders --out --quick --samples --seed --test-fraction --time-alone --widths --xla" ;;
         "mnist") opts="softmax cnn filters mlp devices workers --help" ;;
         "cutout") opts="show train --help" ;;

@@ -8,7 +8,8 @@ Stdlib only at import (``dltool archcalc vgg19`` must not import TensorFlow). Th
     143667240
 
 Modules: ``core`` (layer rows, NetworkReport, memory), ``networks`` (AlexNet and VGG by name, published totals),
-``inception`` (naive vs reduced Inception module), ``receptive`` (stacked receptive fields).
+``inception`` (naive vs reduced Inception module,
+presets for report 004 and GoogLeNet 3a), ``receptive`` (stacked receptive fields).
 """
 
 from dltool.archcalc.core import (
@@ -26,21 +27,37 @@ from dltool.archcalc.core import (
     bytes_to_mb,
     bytes_to_mib,
 )
-from dltool.archcalc.inception import InceptionBranch, InceptionComparison, InceptionModule, InceptionOp, inception
+from dltool.archcalc.inception import (
+    INCEPTION_PRESETS,
+    InceptionBranch,
+    InceptionComparison,
+    InceptionConfig,
+    InceptionModule,
+    InceptionOp,
+    InceptionPreset,
+    InceptionReference,
+    inception,
+    inception_config,
+    inception_preset,
+)
 from dltool.archcalc.networks import NETWORKS, build, known_names, parse_input, resolve_name
 from dltool.archcalc.receptive import RFStep, StackedRF, receptive_field_steps, stacked_receptive_field
 
 __all__ = [
     "DTYPE_BYTES",
     "FC",
+    "INCEPTION_PRESETS",
     "LRN",
     "NETWORKS",
     "AdaptiveAvgPool",
     "Conv",
     "InceptionBranch",
     "InceptionComparison",
+    "InceptionConfig",
     "InceptionModule",
     "InceptionOp",
+    "InceptionPreset",
+    "InceptionReference",
     "LayerRow",
     "Memory",
     "NetworkReport",
@@ -53,6 +70,8 @@ __all__ = [
     "bytes_to_mb",
     "bytes_to_mib",
     "inception",
+    "inception_config",
+    "inception_preset",
     "known_names",
     "parse_input",
     "receptive_field_steps",

@@ -690,9 +690,23 @@ class Reference:
     source: str
     gmacs: float | None = None  # published multiply-accumulates, in 10^9, where one exists
     gmacs_source: str | None = None
+    # Where the source prints a rounded count ("7.2M"): its text and rounding step (100_000 for one decimal of M).
+    # None: ``params`` is exact.
+    params_published_as: str | None = None
+    params_unit: int | None = None
+
+    def params_match(self, params: int) -> bool:
+        """``params`` equals the published count (at the published rounding, if it is rounded)."""
+        if self.params_unit is None:
+            return params == self.params
+        return round(params / self.params_unit) * self.params_unit == self.params
+
+    def params_text(self) -> str:
+        return self.params_published_as or f"{self.params:,}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"params": self.params, "source": self.source, "gmacs": self.gmacs, "gmacs_source": self.gmacs_source}
+        return {"params": self.params, "source": self.source, "gmacs": self.gmacs, "gmacs_source": self.gmacs_source,
+                "params_published_as": self.params_published_as, "params_unit": self.params_unit}
 
 
 ACTIVATIONS_NOTE = "output elements per image of every row, the INPUT image included"

@@ -16,11 +16,22 @@ How layers are counted (one row per call of a layer in the model graph, in graph
   stored.
 * Anything else: params from ``layer.count_params()`` (as ``other_params``), MACs 0, and the row says so.
 * Nested models are expanded (their rows are prefixed with the model's name).
-* ``bias=False`` drops the Conv/Dense biases from the counts (BatchNorm betas stay); the reference is the model's
-  own ``count_params()`` either way.
+* ``bias=False`` drops the Conv/Dense biases from the counts (BatchNorm betas stay).
 
-Evidence: tests/unit/test_archcalc.py checks totals against ``model.count_params()`` (ResNet50: 25,636,712) and
-every row's output shape against Keras's.
+Reference column: the parameter counts Keras publishes for its applications (``PUBLISHED_PARAMS``: the model table
+of the Keras Applications documentation, https://keras.io/api/applications/, "Parameters" column). The exact
+counts stand in that table's source, keras-team/keras-io ``templates/api/applications/index.md``, and in the
+Keras 2 docs before it; the rendered page now rounds them ("25.6M"). EfficientNetV2 is listed only rounded
+(``PUBLISHED_PARAMS_ROUNDED``, "7.2M"): its reference is that figure, matched at its rounding. The counts hold
+for the model as published: default input size, ``include_top=True``, 1000 classes, biases counted. A model
+the table does not list (ConvNeXt, MobileNetV3 ...) and a saved ``.keras`` file get no reference: the model's
+own ``count_params()`` is not one (it would check Keras against itself). It still serves as a consistency
+check: a note says when our row-by-row total differs from it.
+
+Evidence: tests/unit/test_archcalc.py builds each listed application with ``weights=None`` (offline) and asserts
+that our row-by-row total equals the published count (ResNet50 25,636,712; DenseNet121 8,062,504; MobileNet
+4,253,864; EfficientNetB0 5,330,571; VGG16 138,357,544; all 26 exact rows and the 7 rounded ones agree under
+Keras 3.15), and checks every row's output shape against Keras's.
 """
 
 from __future__ import annotations
@@ -53,6 +64,74 @@ from dltool.archcalc.core import (
     pool_row,
 )
 from dltool.errors import UsageError
+
+KERAS_APPLICATIONS_SOURCE = "Keras Applications docs, model table 'Parameters' (keras.io/api/applications)"
+
+# Published parameter counts of keras.applications models (include_top=True, 1000 classes, default input), as
+# the Keras Applications documentation lists them. Only models listed there; never filled from count_params().
+PUBLISHED_PARAMS: dict[str, int] = {
+    "Xception": 22_910_480,
+    "VGG16": 138_357_544,
+    "VGG19": 143_667_240,
+    "ResNet50": 25_636_712,
+    "ResNet101": 44_707_176,
+    "ResNet152": 60_419_944,
+    "ResNet50V2": 25_613_800,
+    "ResNet101V2": 44_675_560,
+    "ResNet152V2": 60_380_648,
+    "InceptionV3": 23_851_784,
+    "InceptionResNetV2": 55_873_736,
+    "MobileNet": 4_253_864,
+    "MobileNetV2": 3_538_984,
+    "DenseNet121": 8_062_504,
+    "DenseNet169": 14_307_880,
+    "DenseNet201": 20_242_984,
+    "NASNetMobile": 5_326_716,
+    "NASNetLarge": 88_949_818,
+    "EfficientNetB0": 5_330_571,
+    "EfficientNetB1": 7_856_239,
+    "EfficientNetB2": 9_177_569,
+    "EfficientNetB3": 12_320_535,
+    "EfficientNetB4": 19_466_823,
+    "EfficientNetB5": 30_562_527,
+    "EfficientNetB6": 43_265_143,
+    "EfficientNetB7": 66_658_687,
+}
+# Models the same table lists only with a rounded count (one decimal of a million).
+PUBLISHED_PARAMS_ROUNDED: dict[str, str] = {
+    "EfficientNetV2B0": "7.2M",
+    "EfficientNetV2B1": "8.2M",
+    "EfficientNetV2B2": "10.2M",
+    "EfficientNetV2B3": "14.5M",
+    "EfficientNetV2S": "21.6M",
+    "EfficientNetV2M": "54.4M",
+    "EfficientNetV2L": "119.0M",
+}
+
+
+def published_reference(app: str | None, input_shape: Sequence[int] | None, bias: bool) -> tuple[Reference | None, str]:
+    """The published count of application ``app`` for this configuration, or None and a note saying why not."""
+    if app is None:
+        return None, "Reference: none (a saved model has no published parameter count)."
+    if app in PUBLISHED_PARAMS:
+        reference = Reference(PUBLISHED_PARAMS[app], KERAS_APPLICATIONS_SOURCE)
+    elif app in PUBLISHED_PARAMS_ROUNDED:
+        text = PUBLISHED_PARAMS_ROUNDED[app]
+        reference = Reference(round(float(text.rstrip("M")) * 10) * 100_000, KERAS_APPLICATIONS_SOURCE + ", rounded",
+                              params_published_as=text, params_unit=100_000)
+    else:
+        return None, (f"Reference: none (the Keras Applications table lists no parameter count for {app}; "
+                      "Keras' own count_params() is not shown as one).")
+    why = []
+    if input_shape is not None:
+        why.append(f"--input {'x'.join(map(str, input_shape))} given (the table is for the default input)")
+    if not bias:
+        why.append("no biases")
+    if why:
+        return None, (f"Published total ({reference.params_text()}, {reference.source}) not shown: "
+                      f"{', '.join(why)}.")
+    return reference, ""
+
 
 # Layers with no parameters whose output lines up pixel for pixel with their inputs: the receptive field passes
 # through (the largest of the inputs' for merges).
@@ -134,7 +213,7 @@ def _looks_like_path(name: str) -> bool:
 
 
 def load_model(name_or_path: str, input_shape: Sequence[int] | None = None):
-    """A Keras model and a label for it: a keras.applications model (weights=None) or a saved file."""
+    """(model, label, application name or None): a keras.applications model (weights=None) or a saved file."""
     keras = _keras()
     if _looks_like_path(name_or_path):
         if not os.path.exists(name_or_path):
@@ -153,7 +232,7 @@ def load_model(name_or_path: str, input_shape: Sequence[int] | None = None):
                     f"A saved model has a fixed input shape ({'x'.join(map(str, have or ()))})",
                     hint="Leave out --input for .keras files.",
                 )
-        return model, os.path.basename(name_or_path), f"model.count_params() of {os.path.basename(name_or_path)}"
+        return model, os.path.basename(name_or_path), None
     app = resolve_application(name_or_path)
     kwargs: dict[str, Any] = {"weights": None}
     if input_shape is not None:
@@ -166,7 +245,7 @@ def load_model(name_or_path: str, input_shape: Sequence[int] | None = None):
             f"{str(err).splitlines()[0]}",
             hint="Use a larger input, or leave out --input for the application's own size.",
         ) from None
-    return model, app, f"keras.applications.{app}(weights=None).count_params()"
+    return model, app, app
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -393,26 +472,29 @@ def _walk(model, rf_by_tensor: dict[int, RFState | None], bias: bool, keras, pre
                 rf_by_tensor[id(t)] = rf
 
 
-def report_from_model(model, name: str | None = None, bias: bool = True, source: str | None = None) -> NetworkReport:
-    """NetworkReport of an already built Keras model (reference: ``model.count_params()``)."""
+def report_from_model(
+    model, name: str | None = None, bias: bool = True, reference: Reference | None = None,
+    notes: Sequence[str] = (),
+) -> NetworkReport:
+    """NetworkReport of an already built Keras model; ``reference``: a published total, if there is one."""
     keras = _keras()
     rows: list[LayerRow] = []
     _walk(model, {}, bias, keras, "", rows)
     graph = _functional(model)
     input_shape = _shape(graph.inputs[0])
-    total = model.count_params()
-    notes = []
+    keras_count = model.count_params()
+    notes = [n for n in notes if n]
     report = NetworkReport(
         name=name or model.name,
         input_shape=input_shape,
         bias=bias,
         rows=rows,
-        reference=Reference(total, source or f"model.count_params() of {model.name}"),
+        reference=reference,
         notes=notes,
     )
-    if report.total_params != total:
+    if report.total_params != keras_count:  # consistency check against Keras' own count (not a reference)
         notes.append(
-            f"Counted {report.total_params:,} parameters, Keras counts {total:,}"
+            f"Counted {report.total_params:,} parameters, Keras' count_params() says {keras_count:,}"
             + (" (biases left out on request)" if not bias else "")
         )
     unknown = [r.name for r in rows if r.kind == KIND_UNKNOWN]
@@ -423,10 +505,21 @@ def report_from_model(model, name: str | None = None, bias: bool = True, source:
 
 
 def from_keras(name_or_path: str, input_shape: Sequence[int] | str | None = None, bias: bool = True) -> NetworkReport:
-    """Report of ``keras.applications.<Name>(weights=None)`` (case-insensitive name) or of a saved .keras file."""
+    """Report of ``keras.applications.<Name>(weights=None)`` (case-insensitive name) or of a saved .keras file.
+
+    The reference is the count the Keras Applications docs publish for the application (``PUBLISHED_PARAMS``),
+    only for the published configuration (default input, biases); otherwise none, and a note says why.
+    """
     if isinstance(input_shape, str):
         from dltool.archcalc.networks import parse_input  # noqa: PLC0415
 
         input_shape = parse_input(input_shape)
-    model, label, source = load_model(str(name_or_path), input_shape)
-    return report_from_model(model, name=label, bias=bias, source=source)
+    model, label, app = load_model(str(name_or_path), input_shape)
+    notes = []
+    if app is not None and input_shape is None and any(d is None for d in tuple(model.inputs[0].shape[1:])):
+        # Some applications (MobileNetV3) leave their input size open; count them at the usual 224x224x3.
+        model, label, app = load_model(str(name_or_path), (224, 224, 3))
+        notes.append(f"keras.applications.{app} leaves its input size open: counted at 224x224x3 "
+                     "(--input for another).")
+    reference, note = published_reference(app, input_shape, bias)
+    return report_from_model(model, name=label, bias=bias, reference=reference, notes=[note, *notes])

@@ -86,8 +86,8 @@ def _vgg_layers(config: list[int | str]) -> list[LayerSpec]:
 _VGG_REFERENCE = {
     "vgg11": (132_863_336, "torchvision vgg11 (paper Table 2: 133 M)", 7.61),
     "vgg13": (133_047_848, "torchvision vgg13 (paper Table 2: 133 M)", 11.31),
-    "vgg16": (138_357_544, "keras.applications.VGG16 / torchvision vgg16 (paper Table 2: 138 M)", 15.47),
-    "vgg19": (143_667_240, "keras.applications.VGG19 / torchvision vgg19 (paper Table 2: 144 M)", 19.63),
+    "vgg16": (138_357_544, "Keras Applications docs / torchvision vgg16 (paper Table 2: 138 M)", 15.47),
+    "vgg19": (143_667_240, "Keras Applications docs / torchvision vgg19 (paper Table 2: 144 M)", 19.63),
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -161,6 +161,13 @@ NETWORKS: dict[str, NetworkDef] = {
         reference=Reference(61_100_840, "torchvision alexnet", 0.71, TORCHVISION_MACS_SOURCE),
     ),
 }
+# Report 004 (Problem 3.2, Table 1) heads the VGG19 parameter column "Parameters (Compute)". The column holds
+# weights, which cost memory; the compute of a layer is its multiply-accumulates (the MACs column).
+_VGG_NOTES = {
+    "vgg19": ("Report 004's Table 1 (VGG19) heads its parameter column \"Parameters (Compute)\"; parameters are "
+              "not compute: VGG19's compute is its MACs, 19.63 G per image (the MACs column).",),
+}
+
 for _name, (_letter, _config) in VGG_CONFIGS.items():
     _params, _source, _gmacs = _VGG_REFERENCE[_name]
     NETWORKS[_name] = NetworkDef(
@@ -169,6 +176,7 @@ for _name, (_letter, _config) in VGG_CONFIGS.items():
         default_input=(224, 224, 3),
         layers=(lambda config=_config: _vgg_layers(config)),
         reference=Reference(_params, _source, _gmacs, TORCHVISION_MACS_SOURCE),
+        notes=_VGG_NOTES.get(_name, ()),
     )
 
 # Other spellings that mean the same network.

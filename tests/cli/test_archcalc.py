@@ -55,6 +55,45 @@ def test_inception_defaults(cli):
     assert doc["reduced"]["output_shape"] == [32, 32, 480]
 
 
+def test_inception_report_004_has_no_published_number(cli):
+    doc = _json(cli, "inception")
+    assert doc["preset"] == "report-004" and doc["reference"] is None
+    assert doc["reduced"]["total_multiplications"] == 354_418_688
+
+
+@pytest.mark.parametrize("args", [
+    ["--preset", "googlenet-3a"],
+    ["--input", "28x28x192", "--f1", "64", "--f3", "128", "--f5", "32", "--reduce3", "96", "--reduce5", "16",
+     "--pool-proj", "32"],
+])
+def test_inception_googlenet_3a(cli, args):
+    doc = _json(cli, "inception", *args)
+    assert doc["reduced"]["total_multiplications"] == 128_049_152
+    assert doc["reduced"]["output_shape"] == [28, 28, 256]
+    assert doc["preset"] == "googlenet-3a"
+    assert doc["reference"]["published_as"] == "128M"
+    assert doc["reference"]["source"].startswith("Szegedy et al. 2015, Table 1")
+
+
+def test_inception_googlenet_3a_table_shows_the_reference(cli):
+    result = cli("archcalc", "inception", "--preset", "googlenet-3a")
+    assert result.exit_code == 0, result.stderr
+    assert "128,049,152" in result.stdout and "128M" in result.stdout
+    assert "Szegedy et al. 2015, Table 1" in result.stdout and "agrees" in result.stdout
+
+
+def test_inception_shared_reduce_is_not_googlenet(cli):
+    doc = _json(cli, "inception", "--input", "28x28x192", "--f1", "64", "--f3", "128", "--f5", "32",
+                "--reduce", "96", "--pool-proj", "32")
+    assert doc["reduced"]["total_multiplications"] == 190_267_392
+    assert doc["reference"] is None
+
+
+def test_inception_preset_with_override(cli):
+    doc = _json(cli, "inception", "--preset", "googlenet-3a", "--reduce5", "96")
+    assert doc["reduced"]["total_multiplications"] == 190_267_392 and doc["reference"] is None
+
+
 def test_receptive_field_of_three_5x5(cli):
     assert _json(cli, "receptive-field", "-n", "3", "-f", "5")["receptive_field"] == 13
 
@@ -96,6 +135,14 @@ def test_list(cli):
     (["inception", "--input", "32x32x-1"], None),
     (["vgg19", "--batch-size", "0"], "--batch-size"),
     (["vgg19", "--dtype", "fp8"], None),
+    (["inception", "--reduce", "64", "--reduce3", "96"], "--reduce cannot be combined with --reduce3"),
+    (["inception", "--reduce", "64", "--reduce5", "16"], "--reduce cannot be combined with --reduce5"),
+    (["inception", "--reduce", "1", "--reduce3", "2", "--reduce5", "3"], "--reduce3 and --reduce5"),
+    (["inception", "--reduce3", "0"], "reduce3 must be a positive integer"),
+    (["inception", "--reduce5", "-4"], "reduce5 must be a positive integer"),
+    (["inception", "--preset", "googlenet-3z"], "googlenet-3a"),
+    (["vgg19", "--reduce3", "96"], "--reduce3 applies only to 'dltool archcalc inception'"),
+    (["alexnet", "--preset", "googlenet-3a", "--f1", "3"], "--preset, --f1 apply only to"),
 ])
 def test_bad_input_is_one_line_exit_2(cli, args, needle):
     result = cli("archcalc", *args)
@@ -109,8 +156,16 @@ def test_bad_input_is_one_line_exit_2(cli, args, needle):
         assert needle in lines[0]
 
 
+def test_vgg19_note_says_parameters_are_not_compute(cli):
+    result = cli("archcalc", "vgg19", "--no-bias")
+    assert result.exit_code == 0
+    assert "Parameters (Compute)" in result.stdout and "not compute" in result.stdout
+
+
 @pytest.mark.slow
 def test_keras_application_by_name(cli):
     pytest.importorskip("tensorflow")
     doc = _json(cli, "resnet50")
     assert doc["total_params"] == 25_636_712
+    assert doc["reference"]["params"] == 25_636_712
+    assert "keras.io/api/applications" in doc["reference"]["source"]

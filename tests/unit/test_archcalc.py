@@ -252,14 +252,87 @@ def test_inception_naive_vs_reduced():
     json.dumps(c.to_dict())
 
 
-def test_inception_custom_sizes_and_errors():
-    c = inception(28, 28, 192, f1=64, f3=128, f5=32, pool_proj=32, reduce3=96, reduce5=16)  # GoogLeNet 3a
+def test_report_004_inception_is_the_default_preset_and_has_no_published_number():
+    c = inception(32, 32, 256)
+    assert c.preset == "report-004"
+    assert c.reference is None  # the homework asks for the count; it gives none
+    cfg = archcalc.inception_config()
+    assert cfg == archcalc.inception_preset("report-004").config
+    assert cfg.input_shape == (32, 32, 256)
+    assert inception(*cfg.input_shape, **cfg.filters()).reduced.total_multiplications == 354_418_688
+
+
+def test_googlenet_3a_with_separate_reducers():
+    """Szegedy et al. 2015, Table 1, inception (3a): 128M ops."""
+    c = inception(28, 28, 192, f1=64, f3=128, f5=32, pool_proj=32, reduce3=96, reduce5=16)
+    assert c.reduced.total_multiplications == 128_049_152
     assert c.reduced.output_shape == (28, 28, 256)
+    assert c.reduced.concat_formula == "64+128+32+32 = 256 channels"
     assert c.naive.output_shape == (28, 28, 64 + 128 + 32 + 192)
+    reduced = {b.name: b for b in c.reduced.branches}
+    assert [op.multiplications for op in reduced["1x1"].ops] == [9_633_792]
+    assert [op.multiplications for op in reduced["3x3"].ops] == [14_450_688, 86_704_128]
+    assert [op.multiplications for op in reduced["5x5"].ops] == [2_408_448, 10_035_200]
+    assert [op.multiplications for op in reduced["pool"].ops] == [0, 4_816_896]
+    assert reduced["5x5"].ops[0].formula == "(1*1*192)*28*28*16 = 2,408,448"
+    # The published figure: the paper's 128M, matched at its rounding; named by the preset.
+    assert c.preset == "googlenet-3a"
+    ref = c.reference
+    assert ref is not None and ref.variant == "reduced" and ref.published_as == "128M"
+    assert ref.multiplications == 128_000_000 and ref.source.startswith("Szegedy et al. 2015, Table 1")
+    assert ref.matches(c.reduced.total_multiplications)
+    assert not ref.matches(190_267_392)
+    doc = json.loads(json.dumps(c.to_dict()))
+    assert doc["reference"]["published_as"] == "128M" and doc["preset"] == "googlenet-3a"
+    # One reducer of 96 for both branches (what a single --reduce gave) is a different module: 190,267,392.
+    shared = inception(28, 28, 192, f1=64, f3=128, f5=32, pool_proj=32, reduce3=96, reduce5=96)
+    assert shared.reduced.total_multiplications == 190_267_392
+    assert shared.reference is None and shared.preset is None
+
+
+def test_inception_presets_and_overrides():
+    preset = archcalc.inception_preset("GoogLeNet_3a")
+    assert preset.name == "googlenet-3a"
+    c = inception(*preset.config.input_shape, **preset.config.filters())
+    assert c.reduced.total_multiplications == 128_049_152
+    # Options given beside a preset override its sizes; the reference goes with the exact published sizes only.
+    cfg = archcalc.inception_config("googlenet-3a", reduce5=32)
+    assert (cfg.reduce3, cfg.reduce5, cfg.f1) == (96, 32, 64)
+    assert inception(*cfg.input_shape, **cfg.filters()).reference is None
+    cfg = archcalc.inception_config("googlenet-3a", (14, 14, 192))
+    assert cfg.input_shape == (14, 14, 192) and cfg.f3 == 128
+    # --reduce sets both reducers.
+    cfg = archcalc.inception_config(input_shape=(28, 28, 192), f1=64, f3=128, f5=32, pool_proj=32, reduce=96)
+    assert (cfg.reduce3, cfg.reduce5) == (96, 96)
+    cfg = archcalc.inception_config(input_shape=(28, 28, 192), f1=64, f3=128, f5=32, pool_proj=32, reduce3=96,
+                                    reduce5=16)
+    assert cfg == preset.config
+
+
+@pytest.mark.parametrize("kwargs", [{"reduce": 8, "reduce3": 8}, {"reduce": 8, "reduce5": 4},
+                                    {"reduce": 8, "reduce3": 8, "reduce5": 4}])
+def test_inception_reduce_conflicts(kwargs):
+    with pytest.raises(UsageError) as info:
+        archcalc.inception_config(**kwargs)
+    assert "--reduce cannot be combined with" in info.value.message
+    assert info.value.code == ExitCode.USAGE
+
+
+def test_inception_errors():
     with pytest.raises(UsageError):
         inception(0, 32, 256)
     with pytest.raises(UsageError):
         inception(32, 32, 256, f3=-1)
+    with pytest.raises(UsageError, match="reduce5"):
+        inception(28, 28, 192, reduce5=0)
+    with pytest.raises(UsageError) as info:
+        archcalc.inception_preset("googlenet-9z")
+    assert "googlenet-3a" in info.value.hint and "report-004" in info.value.hint
+
+
+def test_vgg19_says_parameters_are_not_compute():
+    notes = " ".join(build("vgg19").notes + build("vgg19", bias=False).notes)
+    assert '"Parameters (Compute)"' in notes and "not compute" in notes
 
 
 # ------------------------------------------------------------------------------------------------ memory and JSON
@@ -452,7 +525,10 @@ def test_keras_saved_model(keras, tmp_path):
     model.save(path)
     r = from_keras(str(path))
     assert model.count_params() == 1_538
-    assert r.total_params == 1_538 == r.reference.params
+    assert r.total_params == 1_538
+    assert r.reference is None  # a saved model has no published count; count_params() is not a reference
+    assert any("saved model has no published" in n for n in r.notes)
+    assert not any("count_params() says" in n for n in r.notes)  # our count agrees with Keras'
     rows = {row.name: row for row in r.rows}
     assert rows["image"].kind == "input" and rows["image"].activations == 16 * 16 * 4
     assert rows["grouped"].weights == 3 * 3 * 2 * 8 and rows["grouped"].macs == 144 * 16 * 16
@@ -473,6 +549,7 @@ def test_keras_saved_model(keras, tmp_path):
 
     no_bias = from_keras(str(path), bias=False)
     assert no_bias.total_params == 1_538 - (8 + 16 + 12 + 10)  # deconv (unknown) keeps its bias
+    assert any("count_params() says 1,538" in n for n in no_bias.notes)
     with pytest.raises(UsageError, match="fixed input shape"):
         from_keras(str(path), input_shape=(32, 32, 4))
 
@@ -502,6 +579,7 @@ def test_keras_resnet50(keras):
     r = from_keras("resnet50")
     assert r.name == "ResNet50"
     assert r.total_params == 25_636_712 == r.reference.params
+    assert r.reference.source.startswith("Keras Applications docs")
     assert not [row for row in r.rows if row.kind == "unknown"]
     assert not [row for row in r.rows if "differs from Keras" in row.note]
     assert round(r.total_macs / 1e9, 2) == 3.86  # ResNet-50 v1 (stride on the 1x1): 3.86 G multiply-adds
@@ -509,6 +587,7 @@ def test_keras_resnet50(keras):
     small = from_keras("resnet50", input_shape="128x128x3")  # global pooling: same parameters, fewer MACs
     assert small.input_shape == (128, 128, 3)
     assert small.total_params == 25_636_712
+    assert small.reference is None and any("default input" in n for n in small.notes)
     assert small.total_macs < r.total_macs / 2
 
 
@@ -517,7 +596,7 @@ def test_keras_mobilenetv2_by_lowercase_name(keras):
 
     r = from_keras("MOBILENET_v2")
     assert r.name == "MobileNetV2"
-    assert r.total_params == 3_538_984
+    assert r.total_params == 3_538_984 == r.reference.params
     assert round(r.total_macs / 1e6) == 301  # paper: 300 M multiply-adds
     assert any(row.kind == "depthwise_conv" for row in r.rows)
 
@@ -534,3 +613,105 @@ def test_keras_errors(keras, tmp_path):
     bad.write_text("not a zip")
     with pytest.raises(UsageError, match="Cannot load"):
         from_keras(str(bad))
+
+
+# The counts the issue names (published in the Keras Applications docs table); the rest of the table is checked
+# by the slow test below. Each build is weights=None: no download, runs offline.
+ISSUE_PUBLISHED = {
+    "ResNet50": 25_636_712,
+    "DenseNet121": 8_062_504,
+    "MobileNet": 4_253_864,
+    "EfficientNetB0": 5_330_571,
+    "VGG16": 138_357_544,
+}
+
+
+def test_published_table_holds_the_documented_counts():
+    from dltool.archcalc.keras_model import KERAS_APPLICATIONS_SOURCE, PUBLISHED_PARAMS
+
+    for app, params in ISSUE_PUBLISHED.items():
+        assert PUBLISHED_PARAMS[app] == params
+    assert "keras.io/api/applications" in KERAS_APPLICATIONS_SOURCE
+
+
+def _check_published(app):
+    from dltool.archcalc.keras_model import KERAS_APPLICATIONS_SOURCE, PUBLISHED_PARAMS, from_keras
+
+    r = from_keras(app)
+    assert r.name == app
+    assert r.reference is not None and r.reference.params == PUBLISHED_PARAMS[app]
+    assert r.reference.source == KERAS_APPLICATIONS_SOURCE
+    assert r.total_params == PUBLISHED_PARAMS[app], f"{app}: ours {r.total_params:,} vs published"
+    assert not [row for row in r.rows if "differs from Keras" in row.note]
+
+
+@pytest.mark.parametrize("app", sorted(set(ISSUE_PUBLISHED) - {"ResNet50"}))  # ResNet50: test_keras_resnet50
+def test_keras_count_equals_published(keras, app):
+    _check_published(app)
+
+
+def _rest_of_table():
+    from dltool.archcalc.keras_model import PUBLISHED_PARAMS
+
+    return sorted(set(PUBLISHED_PARAMS) - set(ISSUE_PUBLISHED))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("app", _rest_of_table())
+def test_keras_count_equals_published_whole_table(keras, app):
+    _check_published(app)
+
+
+def test_keras_application_without_published_count_shows_none(keras):
+    from dltool.archcalc.keras_model import PUBLISHED_PARAMS, from_keras
+
+    assert "MobileNetV3Small" not in PUBLISHED_PARAMS
+    r = from_keras("MobileNetV3Small")  # it leaves its input size open: counted at 224x224x3
+    assert r.reference is None
+    assert any("lists no parameter count for MobileNetV3Small" in n for n in r.notes)
+    assert any("counted at 224x224x3" in n for n in r.notes)
+    assert r.input_shape == (224, 224, 3)
+    assert r.to_dict()["reference"] is None
+
+
+def _check_rounded(app):
+    from dltool.archcalc.keras_model import PUBLISHED_PARAMS_ROUNDED, from_keras
+
+    r = from_keras(app)
+    ref = r.reference
+    assert ref is not None and ref.params_published_as == PUBLISHED_PARAMS_ROUNDED[app]
+    assert ref.params_unit == 100_000 and ref.params == round(float(ref.params_published_as[:-1]) * 1e6)
+    assert ref.params_match(r.total_params), f"{app}: ours {r.total_params:,} vs published {ref.params_published_as}"
+    assert not ref.params_match(r.total_params + 100_000)
+    return r
+
+
+def test_keras_rounded_published_count(keras):
+    r = _check_rounded("EfficientNetV2B0")
+    assert r.total_params == 7_200_312  # the table: 7.2M
+    assert "rounded" in r.reference.source
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("app", ["EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2S",
+                                 "EfficientNetV2M", "EfficientNetV2L"])
+def test_keras_rounded_published_count_whole_table(keras, app):
+    _check_rounded(app)
+
+
+def test_published_reference_only_for_the_published_configuration():
+    from dltool.archcalc.keras_model import published_reference
+
+    ref, note = published_reference("MobileNet", None, True)
+    assert ref.params == 4_253_864 and note == ""
+    ref, note = published_reference("MobileNet", None, False)
+    assert ref is None and "no biases" in note
+    ref, note = published_reference("MobileNet", (160, 160, 3), True)
+    assert ref is None and "default input" in note
+    ref, note = published_reference("ConvNeXtTiny", None, True)
+    assert ref is None and "ConvNeXtTiny" in note
+    ref, note = published_reference(None, None, True)
+    assert ref is None and "saved model" in note
+    ref, note = published_reference("EfficientNetV2L", None, True)
+    assert ref.params == 119_000_000 and ref.params_text() == "119.0M"
+    assert ref.params_match(119_027_848) and not ref.params_match(119_051_000)

@@ -16,19 +16,35 @@ def archcalc(
                                            "vgg16, vgg19; 'inception'; 'receptive-field'; 'list'; any Keras "
                                            "application (resnet50, mobilenetv2 …) or a .keras file.")],
     input_: Annotated[Optional[str], typer.Option("--input", help="Input size HxWxC, e.g. 224x224x3 "
-                                                  "(inception default 32x32x256).", show_default=False)] = None,
+                                                  "(inception: the preset's, 32x32x256 for report-004).",
+                                                  show_default=False)] = None,
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Count biases.")] = True,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Batch for activation memory.")] = 1,
     dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16 for memory sizes.")] = "fp32",
     formulas: Annotated[bool, typer.Option("--formulas/--no-formulas", help="Show each count as its formula.")]
     = True,
-    f1: Annotated[int, typer.Option("--f1", help="inception: 1×1 filters.", rich_help_panel="inception")] = 128,
-    f3: Annotated[int, typer.Option("--f3", help="inception: 3×3 filters.", rich_help_panel="inception")] = 192,
-    f5: Annotated[int, typer.Option("--f5", help="inception: 5×5 filters.", rich_help_panel="inception")] = 96,
-    reduce: Annotated[int, typer.Option("--reduce", help="inception: 1×1 reducer filters before 3×3 and 5×5.",
-                                        rich_help_panel="inception")] = 64,
-    pool_proj: Annotated[int, typer.Option("--pool-proj", help="inception: 1×1 filters after the pool.",
-                                           rich_help_panel="inception")] = 64,
+    preset: Annotated[Optional[str], typer.Option(
+        "--preset", help="inception: a named module — report-004 (the default: 32x32x256, Figure 1's filters) or "
+        "googlenet-3a (Szegedy et al. 2015, Table 1). Options given beside it override its sizes.",
+        rich_help_panel="inception", show_default=False)] = None,
+    f1: Annotated[Optional[int], typer.Option("--f1", help="inception: 1×1 filters (report-004: 128).",
+                                              rich_help_panel="inception", show_default=False)] = None,
+    f3: Annotated[Optional[int], typer.Option("--f3", help="inception: 3×3 filters (report-004: 192).",
+                                              rich_help_panel="inception", show_default=False)] = None,
+    f5: Annotated[Optional[int], typer.Option("--f5", help="inception: 5×5 filters (report-004: 96).",
+                                              rich_help_panel="inception", show_default=False)] = None,
+    reduce3: Annotated[Optional[int], typer.Option("--reduce3", help="inception: 1×1 reducer filters before the "
+                                                   "3×3 (report-004: 64).", rich_help_panel="inception",
+                                                   show_default=False)] = None,
+    reduce5: Annotated[Optional[int], typer.Option("--reduce5", help="inception: 1×1 reducer filters before the "
+                                                   "5×5 (report-004: 64).", rich_help_panel="inception",
+                                                   show_default=False)] = None,
+    reduce: Annotated[Optional[int], typer.Option("--reduce", help="inception: shortcut that sets --reduce3 and "
+                                                  "--reduce5 to the same value.", rich_help_panel="inception",
+                                                  show_default=False)] = None,
+    pool_proj: Annotated[Optional[int], typer.Option("--pool-proj", help="inception: 1×1 filters after the pool "
+                                                     "(report-004: 64).", rich_help_panel="inception",
+                                                     show_default=False)] = None,
     layers: Annotated[int, typer.Option("--layers", "-n", help="receptive-field: number of stacked convolutions.",
                                         rich_help_panel="receptive-field")] = 3,
     kernel: Annotated[int, typer.Option("--kernel", "-f", help="receptive-field: kernel size F.",
@@ -44,7 +60,8 @@ def archcalc(
     FLOPs = 2 × MACs. Built-in networks never import TensorFlow; Keras applications and .keras files do.
 
     Examples: dltool archcalc vgg19 · dltool archcalc alexnet --no-bias · dltool archcalc inception --input
-    32x32x256 · dltool archcalc receptive-field -n 3 -f 5 · dltool archcalc vgg19 --json | jq .total_params
+    32x32x256 · dltool archcalc inception --preset googlenet-3a · dltool archcalc receptive-field -n 3 -f 5 ·
+    dltool archcalc vgg19 --json | jq .total_params
     """
     from dltool import archcalc as ac
     from dltool.errors import UsageError
@@ -55,6 +72,13 @@ def archcalc(
     if batch_size < 1:
         raise UsageError(f"--batch-size must be ≥ 1, got {batch_size}", "use e.g. --batch-size 32")
     key = network.strip().lower()
+    inception_options = {"--preset": preset, "--f1": f1, "--f3": f3, "--f5": f5, "--reduce": reduce,
+                         "--reduce3": reduce3, "--reduce5": reduce5, "--pool-proj": pool_proj}
+    given = [name for name, value in inception_options.items() if value is not None]
+    if given and key != "inception":
+        raise UsageError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only to "
+                         f"'dltool archcalc inception', not to {network!r}",
+                         f"leave {'it' if len(given) == 1 else 'them'} out, or run 'dltool archcalc inception'")
     if key == "list":
         from dltool.report.tables import Column, TableSpec
 
@@ -62,12 +86,13 @@ def archcalc(
         doc = {"networks": rows, "also": ["inception", "receptive-field", "any Keras application", "a .keras file"]}
         output.emit([TableSpec("Built-in networks", [Column("name", "name", justify="left"),
                                                      Column("description", "description", justify="left")], rows,
-                               notes=["Also: inception, receptive-field, any Keras application by name "
-                                      "(e.g. resnet50), a .keras file."])], doc, fmt)
+                               notes=["Also: inception (--preset report-004 or googlenet-3a), receptive-field, "
+                                      "any Keras application by name (e.g. resnet50), a .keras file."])], doc, fmt)
         return
     if key == "inception":
-        h, w, c = ac.parse_input(input_ or "32x32x256")
-        comparison = ac.inception(h, w, c, f1=f1, f3=f3, f5=f5, pool_proj=pool_proj, reduce3=reduce, reduce5=reduce)
+        cfg = ac.inception_config(preset, ac.parse_input(input_) if input_ else None, f1=f1, f3=f3, f5=f5,
+                                  pool_proj=pool_proj, reduce=reduce, reduce3=reduce3, reduce5=reduce5)
+        comparison = ac.inception(*cfg.input_shape, **cfg.filters())
         tables, footer = views.inception(comparison)
         output.emit(tables, comparison.to_dict(), fmt, footer)
         return

@@ -45,7 +45,7 @@ def network(report, batch_size: int = 1, dtype: str = "fp32", formulas: bool = T
         {"what": "parameters (weights + biases)", "value": f"{report.total_params:,}",
          "detail": f"{report.total_weights:,} + {report.total_biases:,}"
                    + (f" + {report.total_other_params:,} other" if report.total_other_params else ""),
-         "reference": f"{ref.params:,} ({ref.source})" if ref else "—"},
+         "reference": f"{ref.params_text()} ({ref.source})" if ref else "—"},
         {"what": "activations per image (input included)", "value": f"{report.total_activations:,}",
          "detail": f"input {report.input_activations:,}", "reference": "—"},
         {"what": "MACs per image (multiply-accumulates)", "value": f"{report.total_macs:,}",
@@ -60,12 +60,18 @@ def network(report, batch_size: int = 1, dtype: str = "fp32", formulas: bool = T
     ]
     totals_table = TableSpec("Totals", [Column("what", "total", justify="left"), Column("value", "computed"),
                                         Column("detail", "detail"), Column("reference", "reference", justify="left")],
-                             totals, notes=["MB = 10^6 bytes, MiB = 2^20 bytes."] + list(report.notes),
+                             totals,
+                             notes=["MB = 10^6 bytes, MiB = 2^20 bytes. Parameters are memory (values stored and "
+                                    "learned), not compute; compute is the MACs / FLOPs rows."] + list(report.notes),
                              primary=False)
     return [layers, totals_table], []
 
 
 def inception(comparison):
+    from dltool.archcalc.inception import INCEPTION_PRESETS
+
+    ref = comparison.reference
+    preset = INCEPTION_PRESETS.get(comparison.preset) if comparison.preset else None
     tables = []
     for module in (comparison.naive, comparison.reduced):
         rows = []
@@ -80,13 +86,30 @@ def inception(comparison):
              Column("weights", "weights", ",")],
             rows, notes=[f"concatenation: {module.concat_formula}",
                          f"total multiplications: {module.total_formula}"]))
-    summary = [{"variant": m.variant, "output": _shape(m.output_shape), "multiplications": m.total_multiplications,
-                "weights": m.total_weights} for m in (comparison.naive, comparison.reduced)]
+    summary = []
+    for m in (comparison.naive, comparison.reduced):
+        published = "—"
+        if ref and ref.variant == m.variant:
+            published = f"{ref.published_as} ({ref.source})"
+        summary.append({"variant": m.variant, "output": _shape(m.output_shape),
+                        "multiplications": m.total_multiplications, "weights": m.total_weights,
+                        "reference": published})
+    notes = [f"saving: {comparison.saving:,} multiplications ({comparison.saving_pct:.2f} %, "
+             f"{comparison.ratio:.3f}× fewer)"]
+    if preset is not None:
+        notes.append(f"these sizes are the preset {preset.name}: {preset.description}")
+    if ref is not None:
+        ours = getattr(comparison, ref.variant).total_multiplications
+        verdict = "agrees" if ref.matches(ours) else "DIFFERS"
+        notes.append(f"{ref.module}: ours {ours:,} = {ours / ref.unit:,.2f} M; {ref.source} lists "
+                     f"{ref.published_as} — {verdict} at the published rounding")
+    else:
+        notes.append("reference: no published count for these sizes (report 004 asks for this calculation and "
+                     "gives no number); --preset googlenet-3a has one")
     tables.append(TableSpec("Naive vs dimension-reduced", [
         Column("variant", "variant", justify="left"), Column("output", "output after concatenation"),
-        Column("multiplications", "multiplications", ","), Column("weights", "weights", ",")], summary,
-        notes=[f"saving: {comparison.saving:,} multiplications ({comparison.saving_pct:.2f} %, "
-               f"{comparison.ratio:.3f}× fewer)"]))
+        Column("multiplications", "multiplications", ","), Column("weights", "weights", ","),
+        Column("reference", "published multiplications", justify="left")], summary, notes=notes))
     return tables, []
 
 
