@@ -86,6 +86,13 @@ def test_classic_test_time_scaling_equals_keras_inverted_dropout():
     assert all(np.allclose(w1, w2, rtol=1e-6, atol=1e-6) for (w1, _), (w2, _) in zip(back, classic))
     check = exp.check_dropout_scaling(model, x, KEEPS)
     assert check["max_abs_diff"] < 1e-5 and check["same_predictions"] == 1.0
+    # with labels: accuracies of Keras' model, of the classic rule (equal), and of the assignment's wording read
+    # literally (weights × the drop probability: 0.2 instead of 0.8 on the input layer), which is another model
+    check = exp.check_dropout_scaling(model, x, KEEPS, y)
+    assert check["accuracy_keras"] == check["accuracy_scaled_by_keep_prob"]
+    wrong = exp.classic_test_forward(x, classic, [0.2, 0.5, 0.5])
+    assert check["accuracy_scaled_by_drop_prob"] == pytest.approx(float(np.mean(wrong.argmax(1) == y)))
+    assert check["loss_scaled_by_drop_prob"] != pytest.approx(check["loss_keras"], rel=1e-3)
 
 
 def test_same_function_under_every_mask_during_training():
@@ -117,6 +124,45 @@ def test_keras_dropout_is_inverted():
     mean_train = np.asarray(model(many, training=True)).mean(axis=0)
     test = np.asarray(model(point, training=False))[0]
     assert np.allclose(mean_train, test, atol=0.03)  # E over masks = test output (σ of the mean ≈ 0.005)
+
+
+# ------------------------------------------------------------------------------------------ status, timing
+
+def test_a_run_whose_loss_rose_is_not_finished():
+    assert exp.run_status("finished", 2.80, 5.19) == "loss rose"
+    assert exp.run_status("finished", 2.80, 2.10) == "finished"
+    assert exp.run_status("diverged", 2.80, 50.0) == "diverged"  # diverged stays diverged
+    assert exp.run_status("finished", None, 5.0) == "finished"
+
+
+def test_summary_time_ratio_excludes_tracing():
+    def run(dropout, seconds, step_time):
+        return exp.AdaptiveRun(
+            method="adam", part=3 if dropout else 2, dropout=dropout, lr=1e-4, status="finished", epochs_run=2,
+            steps=8, initial_loss=2.8, epoch_losses=[2.5, 2.0], final_loss=2.0, best_loss=2.0, best_epoch=2,
+            test_accuracy=0.3, test_loss=2.0, test_accuracies=[0.2, 0.3], train_seconds=seconds,
+            step_time=step_time, timed_steps=4, tracing_seconds=seconds - 8 * step_time, examples_per_second=None)
+
+    # a short run: 2.0 s of tracing without dropout, 0.9 s with; steps 10 % slower with dropout
+    plain, drop = run(False, 2.0 + 8 * 0.05, 0.05), run(True, 0.9 + 8 * 0.055, 0.055)
+    (row,) = exp.summary_rows(exp.CifarAdaptiveConfig(methods=["adam"]), [plain, drop])
+    assert row.time_ratio == pytest.approx(1.1)  # steps × step time: tracing excluded
+    assert row.time_ratio_incl_tracing == pytest.approx(1.34 / 2.4)  # ≈ 0.56: what tracing does to the raw ratio
+    assert row.timed_steps == 4 and row.status == row.status_dropout == "finished"
+
+
+def test_adadelta_loss_jumps_at_the_start_then_falls(cifar_dir):
+    """Zeiler's η = 1: AdaDelta's first steps are sign-like steps of ≈ 1.4e-3 per weight; the 8 steps of --quick
+    end above the starting loss ("loss rose"), 32 steps on the 2,000-image sample end below it."""
+    short = exp.run(exp.CifarAdaptiveConfig(methods=["adadelta"], parts=[2], epochs=2, subset=512,
+                                            test_subset=128))
+    (r,) = short.runs
+    assert r.steps == 8 and r.status == "loss rose"
+    assert r.final_loss > r.initial_loss and max(r.epoch_losses) > 1.5 * r.initial_loss
+    longer = exp.run(exp.CifarAdaptiveConfig(methods=["adadelta"], parts=[2], epochs=2, test_subset=128))
+    (r,) = longer.runs
+    assert r.steps == 30 and r.status == "finished"
+    assert r.epoch_losses[0] > r.initial_loss > r.epoch_losses[1]  # up in the first epoch, below the start in the 2nd
 
 
 # ----------------------------------------------------------------------------------------------- config
@@ -169,6 +215,8 @@ def test_tiny_run_on_the_cifar_sample(cifar_dir):
     assert result.parameters == 4_084_010 and result.dataset["train"] == 384 and result.dataset["test"] == 200
     for r in result.runs:
         assert r.status == "finished" and r.epochs_run == 3 and r.steps == 9  # 384 // 128 = 3 steps per epoch
+        assert r.timed_steps == 6 and r.initial_loss > r.final_loss  # the first call (3 steps) traces: not timed
+        assert r.tracing_seconds == pytest.approx(r.train_seconds - 9 * r.step_time)
         assert len(r.epoch_losses) == 3 and all(np.isfinite(r.epoch_losses))
         assert r.best_loss == min(r.epoch_losses) and r.final_loss == r.epoch_losses[-1]
         assert 0.0 <= r.test_accuracy <= 1.0 and len(r.test_accuracies) == 3
@@ -186,5 +234,8 @@ def test_tiny_run_on_the_cifar_sample(cifar_dir):
     rows = {row.method: row for row in result.rows}
     assert set(rows) == {"adam", "adagrad"}
     for row in rows.values():
-        assert row.time_ratio == pytest.approx(row.seconds_dropout / row.seconds)
+        assert row.time_ratio_incl_tracing == pytest.approx(row.seconds_dropout / row.seconds)
+        plain, drop = (next(r for r in result.runs if r.method == row.method and r.dropout == d) for d in (0, 1))
+        assert row.time_ratio == pytest.approx(drop.step_time / plain.step_time)  # same steps: step-time ratio
+        assert row.timed_steps == 6 and row.status == row.status_dropout == "finished"
         assert row.test_accuracy is not None and row.test_accuracy_dropout is not None

@@ -9,8 +9,6 @@ import typer
 
 from dltool.cli import options as opt
 
-QUICK = {"subset": 512, "test_subset": 256, "epochs": 2}
-
 
 def cifar_adaptive(
     methods: Annotated[str, typer.Option("--methods", help="Comma-separated methods to train.")]
@@ -50,9 +48,9 @@ def cifar_adaptive(
 
     fmt = output.choose_format(json_, csv_, markdown)
     if quick:  # a tiny preset: 512 training images, 2 epochs (values given explicitly still win)
-        subset = subset or QUICK["subset"]
-        test_subset = test_subset or QUICK["test_subset"]
-        epochs = epochs if epochs != 200 else QUICK["epochs"]
+        subset = subset or exp.QUICK["subset"]
+        test_subset = test_subset or exp.QUICK["test_subset"]
+        epochs = epochs if epochs != 200 else exp.QUICK["epochs"]
     cfg = exp.CifarAdaptiveConfig(
         methods=parse_names(methods), lrs=exp.parse_lrs(lrs), parts=parse_ints(parts, "--parts", minimum=2),
         epochs=epochs, batch_size=batch_size, l2=l2, input_dropout=input_dropout, dropout=dropout,
@@ -75,8 +73,9 @@ def help_text() -> str:
     return (
         "Adaptive learning-rate methods on a CIFAR-10 MLP 3072→1000→1000→10 (ReLU, batch 128, L2 λ=1e-4), "
         "part 2 without dropout, part 3 with dropout 0.2 on the input and 0.5 on the hidden layers.\n\n"
-        "Prints, per method: final and best training loss (cross-entropy + L2, epoch means), training time without "
-        "and with dropout and their ratio, test accuracy without and with dropout. Plots training_loss.png "
+        "Prints, per method: final and best training loss (cross-entropy + L2, epoch means), a status ('loss rose' "
+        "when the last epoch's loss is above the loss at the start), training time without and with dropout and "
+        "their ratio (tracing excluded), test accuracy without and with dropout. Plots training_loss.png "
         "(five curves per part) and test_accuracy.png in the run folder.\n\n"
         "Update equations (g: gradient, η: learning rate; default η in brackets, other hyperparameters after):"
         f"\n\n{equations}\n\n"
@@ -86,9 +85,14 @@ def help_text() -> str:
         "rescaling and multiplies the outgoing weights by p at test time. Keras uses inverted dropout: kept units "
         "are divided by p during training and nothing is scaled at test time. The two are the same network: "
         "weights W with classic dropout compute exactly what weights p·W compute with inverted dropout, under every "
-        "mask and at test time; the run checks it on the trained model (dropout_check in --json).\n\n"
+        "mask and at test time; the run checks it on the trained model (dropout_check in --json). The assignment's "
+        "'scale the weights by the dropout probability' means the keep probability p (0.8 input, 0.5 hidden), not "
+        "the drop probability.\n\n"
+        "AdaDelta at Zeiler's η=1: its first steps move every weight by ≈1.4e-3 whatever its gradient and the loss "
+        "jumps before it falls (back below its start within ≈30 steps on the 2,000-image sample).\n\n"
         "The defaults follow the assignment (200 epochs of all 50,000 images: hours on a CPU). --quick: 512 "
-        "training and 256 test images, 2 epochs. Example: dltool cifar-adaptive --epochs 20 --precision bf16 "
+        "training and 256 test images, 2 epochs (8 steps: AdaDelta ends inside its jump, 'loss rose'; too few "
+        "steps for a time ratio). Example: dltool cifar-adaptive --epochs 20 --precision bf16 "
         "--json | jq '.rows[] | {method, test_accuracy, test_accuracy_dropout}'"
     )
 
