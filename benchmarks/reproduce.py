@@ -226,14 +226,23 @@ def report_001(run: Runner, long: bool) -> list[dict]:
         doc = run("mnist", "softmax", "--preset", preset)
         b = _best(doc["runs"])
         got = (b["optimizer"], b["lr"], b["momentum"])
+        ranking = ", ".join(f"{r['lr']:g}" + (f"/μ{r['momentum']:g}" if r["momentum"] else "")
+                            + f" {r['test_accuracy']:.4f}" for r in sorted(doc["runs"], key=lambda r: -r["test_accuracy"])[:3])
         rows.append(claim("001", "§3", "softmax regression, one epoch", text, got == want,
                           f"best: {b['optimizer']} lr {b['lr']:g}" + (f" μ {b['momentum']:g}" if b["momentum"] else "")
-                          + f" → {b['test_accuracy']:.4f}", doc["_command"]))
+                          + f" → {b['test_accuracy']:.4f} (top 3: {ranking})", doc["_command"],
+                          reason="" if got == want else "Report 001 judged from loss curves after a training length "
+                          "it does not give; after one epoch the top settings are within a few tenths of a "
+                          "percent, so the winner depends on the length."))
     doc = run("mnist", "softmax", "--preset", "report001-compare")
     res = sorted(doc["runs"], key=lambda r: -r["test_accuracy"])
     rows.append(claim("001", "§3.4", "best of each for 5 epochs", "Adam > momentum > GD",
                       [r["optimizer"] for r in res] == ["adam", "momentum", "gd"],
-                      ", ".join(f"{r['optimizer']} {r['test_accuracy']:.4f}" for r in res), doc["_command"]))
+                      ", ".join(f"{r['optimizer']} {r['test_accuracy']:.4f}" for r in res), doc["_command"],
+                      reason="Softmax regression is convex: given enough steps every optimizer reaches the same "
+                             "optimum, and after 5 epochs the three are within "
+                             f"{res[0]['test_accuracy'] - res[-1]['test_accuracy']:.4f} of each other — an order "
+                             "this close is noise, not a ranking."))
     if long:
         doc = run("mnist", "cnn", "--preset", "long")
         r = doc["runs"][0]
