@@ -192,8 +192,12 @@ def train(config: dict) -> dict:
 
     info = workers.worker_info()
     progress = workers.RemoteProgress()
-    strategy, setup = devices.make_strategy("multiworker", communication=config["communication"],
-                                            timeout_s=workers.COLLECTIVE_TIMEOUT_S)
+    # No collective timeout: with one, TensorFlow starts a watchdog thread per collective that sleeps for the
+    # whole timeout, so a worker holds (collectives per second × timeout) threads — ≈ 2,800 per worker at 60 s
+    # here, and six workers exhausted the machine's thread limit (pthread_create: EAGAIN, SIGABRT) after a few
+    # epochs. A dead peer still surfaces as UnavailableError through the cluster's health check, and a hung
+    # one through the launcher's heartbeat.
+    strategy, setup = devices.make_strategy("multiworker", communication=config["communication"], timeout_s=None)
     k = strategy.num_replicas_in_sync
     data = common.load_arrays(config["dataset"], config.get("data_dir"), subset=config.get("subset"),
                               test_subset=config.get("test_subset"), seed=int(config["seed"]))
