@@ -380,7 +380,50 @@ def report_004(run: Runner, long: bool) -> list[dict]:
 def report_004_training(run: Runner) -> list[dict]:
     """The training problems of report 004, at each command's --quick preset (the homework's full settings
     take hours to days on a CPU); their numbers are what a short run shows, labelled so."""
-    return []
+    rows: list[dict] = []
+    quick = "--quick preset (the homework's 200 epochs / 100 epochs / 2,000 epochs take hours to days here)"
+    doc = run("cifar-adaptive", "--quick")
+    for r in doc["rows"]:
+        rows.append(row("004", "P1.2–1.4", f"{r['method']} lr {r['lr']:g}, {quick}",
+                        "final training loss without / with dropout; test accuracy without / with", None,
+                        f"{_num(r['final_loss'])} / {_num(r['final_loss_dropout'])}; "
+                        f"{_num(r['test_accuracy'])} / {_num(r['test_accuracy_dropout'])}"
+                        + (f" ({r['status']})" if r.get("status") not in (None, "finished") else ""),
+                        doc["_command"], tol=None, verdict="measured (short run)",
+                        reason="The homework asks for these; it gives no values."))
+    rows.append(row("004", "P1.4", "test-time scaling of dropout", "factor", "\"the dropout probability\"",
+                    "none (inverted dropout); the keep probability 0.8 / 0.5 if weights were scaled", "—", tol=None,
+                    verdict="report mistake",
+                    reason="Scaling weights by the dropout probability (0.2 input, 0.5 hidden) would be wrong: the "
+                           "expected activation needs the keep probability (0.8, 0.5). Keras scales during "
+                           "training instead, so nothing is scaled at test time."))
+    doc = run("cutout", "train", "--quick")
+    for r in doc["runs"]:
+        rows.append(row("004", "P4.2–4.3", f"M = {r['m']}, {quick}", "validation accuracy; test accuracy; "
+                        "train s", None, f"{_num(r['final_val_accuracy'])}; {_num(r['test_accuracy'])}; "
+                        f"{_num(r['train_seconds'])} s", doc["_command"], tol=None, verdict="measured (short run)",
+                        reason="The homework's target is 94 % within 100 epochs of ResNet-44; a short run on the "
+                               "2,000-image sample shows learning and the cost per M, not the target."))
+    doc = run("eggholder", "--quick")
+    for depth, best in sorted(doc["best"].items()):
+        rows.append(row("004", "P5.1", f"best {depth}-layer network, {quick}", "test RMSE (function units)",
+                        None, f"{_num(best['test_rmse'])} ({best['name']}, {best['params']:,} parameters)",
+                        doc["_command"], tol=None, verdict="measured (short run)",
+                        reason=f"a constant predictor scores {doc['constant_rmse']:.1f}; the noise floor is "
+                               f"{doc['noise_floor']:g}"))
+    nets = sorted(doc["networks"], key=lambda n: n["params"])
+    if nets and nets[0].get("own_step_ms"):
+        rows.append(row("004", "P5.2", f"training time vs parameters, {quick}", "own ms per step, smallest → "
+                        "largest network", None, f"{nets[0]['name']} {nets[0]['own_step_ms']:.2f} ms → "
+                        f"{nets[-1]['name']} {nets[-1]['own_step_ms']:.2f} ms", doc["_command"], tol=None,
+                        verdict="measured (short run)",
+                        reason="each network timed alone (not its bundle's share), extrapolated to its steps"))
+    return rows
+
+
+def _num(v: Any) -> str:
+    return "—" if v is None else (f"{v:.4f}" if isinstance(v, float) and abs(v) < 10 else f"{v:,.1f}"
+                                   if isinstance(v, float) else str(v))
 
 
 SECTIONS: dict[str, Callable[[Runner, bool], list[dict]]] = {
