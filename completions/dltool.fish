@@ -2,7 +2,7 @@
 # Install: copy to ~/.config/fish/completions/dltool.fish
 complete -c dltool -f -n '__fish_use_subcommand' -a 'fit-line' -d 'Fit y = w·x + b with each optimizer and learning rate...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cifar-adaptive' -d 'AdaGrad, RMSProp, RMSProp+Nesterov, AdaDelta, Adam on a CIFAR-10 MLP, without and with dropout.'
-complete -c dltool -f -n '__fish_use_subcommand' -a 'scale' -d 'Measure strong and weak data-parallel scaling:...'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'scale' -d 'Measure strong and weak data-parallel scaling (report...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'allreduce' -d 'Compare all-reduce implementations: time, algbw, busbw...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'archcalc' -d 'Per-layer arithmetic of a CNN: output shape, activations,...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'eggholder' -d 'Can a wide shallow or a narrow deep network learn the...'

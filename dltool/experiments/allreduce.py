@@ -12,6 +12,11 @@ the training throughput each one gives.
 - α–β ring model: t(S) = 2(n−1)·α + 2(n−1)/n · S/B. α = (smaller t of the two smallest sizes)/(2(n−1));
   B from the two largest sizes, B = 2(n−1)/n · S / (t − 2(n−1)α), averaged. The model's prediction is printed
   beside every measurement (for the gradient list too, where per-tensor overheads show as the excess).
+- Reference: this machine's memcpy bandwidth, a numpy copy of 256 MiB (``MEMCPY_BYTES``, the same whatever the
+  message sizes: far above the CPU caches, so it is DRAM bandwidth); on CPU devices each row's busbw is also
+  given as a share of it.
+- Training throughput: the same batch per device for every n, so perfect scaling gives n × the throughput of the
+  1-device row ("vs 1 device" = X(n)/X(1), efficiency = that / n); the 1-device row needs 1 among the counts.
 - Verification: inputs are integer-valued float32 (uniform in −8…8) per replica from a seeded generator, so the
   float32 sum is exact whatever the order of additions: every replica's result must equal the numpy sum exactly.
 - Facts this relies on, checked here (TF 2.21): NcclAllReduce has no CPU kernel, so NCCL without GPUs is a row
@@ -39,6 +44,10 @@ DEFAULT_DEVICES = (1, 2, 4, 8)
 HIERARCHICAL_OK = (2, 4, 8)
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 TRAFFIC_PER_SIZE = 2 * GIB  # timed calls per size = clamp(traffic / S, 3, iterations)
+# memcpy reference: one fixed size far above the CPU caches (L3 is 32 MiB on the machine these docs were measured
+# on), whatever the message sizes, so busbw is compared with DRAM bandwidth and not with a copy inside a cache
+# (a 256 KiB copy measured 43.8 GB/s here, 3.4× the 12.8 GB/s of a 256 MiB copy)
+MEMCPY_BYTES = 256 * MIB
 
 
 def parse_size(text: str | int, option: str = "--max-size") -> int:
@@ -154,6 +163,7 @@ class BusRow:
     algbw: float | None  # bytes/s
     busbw: float | None  # bytes/s
     predicted_s: float | None = None  # α–β ring model
+    memcpy_share: float | None = None  # busbw / this machine's memcpy bandwidth (CPU devices only)
     verified: bool | None = None  # every replica's result equals the numpy sum exactly
     max_error: float | None = None
     status: str = "ok"  # ok | WRONG SUM | unavailable | refused
@@ -195,8 +205,9 @@ class AllreduceResult:
     model: str
     gradient_tensors: int
     gradient_bytes: int
-    memcpy_bandwidth: float  # bytes/s, numpy copy of the largest message
+    memcpy_bandwidth: float  # bytes/s, numpy copy of memcpy_bytes
     device_type: str
+    memcpy_bytes: int = MEMCPY_BYTES
     environment: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -206,7 +217,7 @@ class AllreduceResult:
 
 # ---- in the launcher -----------------------------------------------------------------------------------------
 
-def memcpy_bandwidth(size: int = 256 * MIB, repeats: int = 5) -> float:
+def memcpy_bandwidth(size: int = MEMCPY_BYTES, repeats: int = 5) -> float:
     """This machine's copy bandwidth (bytes/s): numpy copy of ``size`` bytes, best of ``repeats``."""
     n = max(1, size // 4)
     src = np.ones(n, dtype=np.float32)
@@ -255,7 +266,7 @@ def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, prog
     environment: dict = {}
     on_event = workers.forward_to(progress)
     sizes = cfg.sizes()
-    memcpy = memcpy_bandwidth(min(cfg.max_bytes, 256 * MIB))
+    memcpy = memcpy_bandwidth(MEMCPY_BYTES)  # fixed size, not the largest message: see MEMCPY_BYTES
     base = {k: v for k, v in asdict(cfg).items()}
 
     def emit(group: dict) -> None:
@@ -324,7 +335,14 @@ def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, prog
 
     fits = _fit_all(bus)
     _derive_training(train)
+    if device_type == "CPU":  # GPU links are not host memory: no share for them
+        for r in bus:
+            if r.busbw:
+                r.memcpy_share = r.busbw / memcpy
     notes = []
+    if cfg.train and train and not any(t.devices == 1 and t.throughput for t in train):
+        notes.append("vs 1 device / efficiency: '—' because 1 is not among the device counts (add it, e.g. "
+                     "--devices 1,2,4, to measure the 1-device baseline).")
     if cfg.virtual:
         notes.append(f"VIRTUAL devices: the mirrored rows run on logical devices carved out of one {device_type}; "
                      "their bandwidths are memory copies inside one process, not links between accelerators.")
@@ -332,7 +350,8 @@ def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, prog
         notes.append("multiworker rows: worker processes on this host talk over gRPC on 127.0.0.1 (loopback TCP); "
                      "'auto' resolves to RING without GPUs.")
     return AllreduceResult(cfg, bus, train, fits, cfg.model, int(gradient_info.get("tensors", 0)),
-                           int(gradient_info.get("bytes", 0)), memcpy, device_type, environment, notes)
+                           int(gradient_info.get("bytes", 0)), memcpy, device_type, MEMCPY_BYTES, environment,
+                           notes)
 
 
 def _skip_progress(progress, label: str, status: str) -> None:

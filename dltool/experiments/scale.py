@@ -1,23 +1,38 @@
-"""scale: strong and weak data-parallel scaling, measured the way tf_cnn_benchmarks and Horovod's synthetic
-benchmark measure it (warmup excluded, throughput as mean ± σ/√n over the timed calls).
+"""scale: strong and weak data-parallel scaling, report 004 Problem 2's study, measured the way tf_cnn_benchmarks
+and Horovod's synthetic benchmark measure it (warmup excluded, throughput as mean ± σ/√n over the timed calls).
 
-- Strong scaling: the global batch is fixed (default 256), each of N learners gets 256/N. Speedup
-  S(N) = X(N)/X(1) (X = examples/s), efficiency E(N) = S(N)/N.
-- Weak scaling: the per-learner batch is fixed (default 64), the global batch is N·64. Efficiency
-  E_w(N) = t_iter(1)/t_iter(N) — 1.0 when N learners take as long per step as one.
-  When the smallest count N0 is not 1, speedups are N0·X(N)/X(N0) (linear up to N0 assumed).
-- Per count: mean step time (warmup excluded), throughput mean ± σ/√n, time per epoch = ⌊n_train/B⌋ · t_step,
-  training time for ``epochs`` (or ``steps``) = steps · t_step, cost = N · hours · price per learner-hour.
-- Learners: MirroredStrategy over N GPUs, or N logical devices carved out of one GPU or the CPU
-  (``virtual``: every number is labelled so); MultiWorkerMirroredStrategy over N local worker processes
-  (127.0.0.1, free ports, TF_CONFIG), or this process as a task of a cluster given by TF_CONFIG.
-  Logical devices are fixed per process, so every learner count runs in its own process
-  (:mod:`dltool.engine.workers`); a strong and a weak run with the same global batch share one measurement.
-- Data: Fashion-MNIST 28×28×1 is zero-padded by 2 pixels per side to 32×32 and its grey channel repeated 3×
-  for the 32×32×3 models (ResNet-50, CIFAR ResNets). This happens in the model's first layers (Rescaling →
-  ZeroPadding2D → Concatenate), so the input pipeline ships uint8 28×28×1 images (12× fewer bytes than
-  float32 32×32×3). Padding keeps every pixel (a resize would interpolate). ``synthetic``: random uint8
-  images of the model's own input shape, an epoch counted as 60,000 examples (Fashion-MNIST's size).
+The report's settings are the defaults, each checked against its text:
+- learners 1, 2, 4, 8, 16 ("each learner is a K80 GPU"); ResNet-50 on Fashion-MNIST; 10 epochs per job;
+- strong scaling: effective (global) batch 256, each of N learners gets 256/N;
+- weak scaling: batch per learner 64 (the report's example), effective batch 64·N;
+- measured per job: average throughput, training time, training cost = learners × hours × price per GPU-hour;
+- weak scaling: "scaling efficiency defined as the increase in time to finish one iteration at a learner as the
+  number of learners increases", i.e. t_iter(N)/t_iter(1) (1.0 = no increase; larger is worse). The
+  conventional efficiencies are given beside it, labelled: strong S(N)/N with S(N) = X(N)/X(1) (X = examples/s),
+  weak t_iter(1)/t_iter(N). When the smallest count N0 is not 1, speedups are N0·X(N)/X(N0) and the ratios are
+  relative to N0.
+
+Times, each labelled as what it is:
+- step time: mean seconds per step over the timed calls (warmup excluded);
+- wall time: the measured wall clock of the training loop as it ran (first step to last, tracing and warmup
+  included; building the model and loading the data excluded);
+- training time for the report's ``epochs``: the measured wall time when the job trained them in full, otherwise
+  (``steps`` given) extrapolated as ⌊n_train/B⌋ · epochs · step time and labelled "extrapolated".
+- cost: learners × training hours × price. Only real GPUs have a default price (the report's K80 at GCP's
+  $0.45 per GPU-hour); CPU and virtual devices have none, so their cost is None ("n/a") unless a price per
+  device-hour is given, which is then labelled as the user's.
+
+Learners: MirroredStrategy over N GPUs, or N logical devices carved out of one GPU or the CPU (``virtual``: every
+number is labelled so); MultiWorkerMirroredStrategy over N local worker processes (127.0.0.1, free ports,
+TF_CONFIG), or this process as a task of a cluster given by TF_CONFIG. Logical devices are fixed per process, so
+every learner count runs in its own process (:mod:`dltool.engine.workers`); a strong and a weak run with the same
+global batch share one measurement.
+
+Data: the report does not say how Fashion-MNIST's 28×28×1 images meet ResNet-50 (which needs at least 32×32×3):
+here they are zero-padded by 2 pixels per side to 32×32 and the grey channel is repeated 3×. This happens in the
+model's first layers (Rescaling → ZeroPadding2D → Concatenate), so the input pipeline ships uint8 28×28×1 images
+(12× fewer bytes than float32 32×32×3). Padding keeps every pixel (a resize would interpolate). ``synthetic``:
+random uint8 images of the model's own input shape, an epoch counted as 60,000 examples (Fashion-MNIST's size).
 """
 
 from __future__ import annotations
@@ -29,12 +44,38 @@ from typing import Any, Callable
 
 from dltool.errors import MissingError, RunError, UsageError
 
-DEFAULT_LEARNERS = (1, 2, 4, 8)
-STRONG_GLOBAL_BATCH = 256
-WEAK_PER_LEARNER_BATCH = 64
-DEFAULT_PRICE = 0.45  # US$ per learner-hour
-PRICE_SOURCE = ("GCP on-demand NVIDIA K80, $0.45 per GPU-hour (cloud.google.com/compute/gpus-pricing, "
-                "2019 list price, us-central1)")
+REPORT_SOURCE = "report 004, Problem 2"
+DEFAULT_LEARNERS = (1, 2, 4, 8, 16)  # the report's learner counts
+STRONG_GLOBAL_BATCH = 256  # the report's effective batch for strong scaling
+WEAK_PER_LEARNER_BATCH = 64  # the report's weak-scaling example: 64 per learner
+REPORT_EPOCHS = 10
+DEFAULT_PRICE = 0.45  # US$ per GPU-hour: the report's K80
+PRICE_SOURCE = ("GCP on-demand NVIDIA K80 (the report's GPU), $0.45 per GPU-hour "
+                "(cloud.google.com/compute/gpus-pricing, 2019 list price, us-central1)")
+NO_PRICE = "n/a — no price for CPU/virtual devices (give one with --price-per-hour, US$ per device-hour)"
+USER_PRICE = "your price, given with --price-per-hour (US$ per device-hour)"
+REPORT_SETTINGS = {
+    "source": REPORT_SOURCE, "model": "resnet50", "dataset": "fashion_mnist", "learners": list(DEFAULT_LEARNERS),
+    "strong_global_batch": STRONG_GLOBAL_BATCH, "weak_per_learner_batch": WEAK_PER_LEARNER_BATCH,
+    "epochs": REPORT_EPOCHS, "device": "NVIDIA K80, one per learner",
+    "strategy": "MirroredStrategy (default all-reduce) on one node up to 8 learners; MultiWorkerMirroredStrategy "
+                "(CollectiveCommunication.AUTO) across nodes",
+}
+DEFINITIONS = {
+    "step_time": "mean seconds per iteration over the timed calls (warmup excluded)",
+    "throughput": "examples/s = global batch / step time, mean ± σ/√n over the timed calls (warmup excluded)",
+    "wall_seconds": "measured wall clock of the training loop as it ran (its `steps` steps, tracing and warmup "
+                    "included; model build and data loading excluded)",
+    "extrapolated_seconds": "work_steps × step_time: the report's epochs extrapolated from the mean step time",
+    "training_seconds": "training time of the report's epochs: wall_seconds when the job trained them in full, "
+                        "else extrapolated_seconds (see training_time_basis)",
+    "device_hours": "learners × training_seconds / 3600",
+    "cost": "learners × training hours × price_per_hour (None without a price)",
+    "speedup": "N0·X(N)/X(N0), X = throughput, N0 = the smallest learner count (1 normally)",
+    "efficiency": "conventional: strong S(N)/N; weak t_iter(N0)/t_iter(N) (1.0 = ideal)",
+    "iteration_time_ratio": "weak scaling only, the report's scaling efficiency: the increase in time to finish "
+                            "one iteration at a learner as learners increase, t_iter(N)/t_iter(N0) (1.0 = ideal)",
+}
 SYNTHETIC_EPOCH = 60_000  # examples per "epoch" of synthetic data
 SYNTHETIC_POOL = 4096  # distinct synthetic images, repeated
 MODES = ("strong", "weak", "both")
@@ -72,20 +113,20 @@ def needs_rgb32(model: str) -> bool:
 @dataclass
 class ScaleConfig:
     strategy: str = "mirrored"  # mirrored | multiworker
-    learners: list[int] | None = None  # device counts (mirrored) or worker counts (multiworker); None: 1,2,4,8
+    learners: list[int] | None = None  # device counts (mirrored) or worker counts (multiworker); None: the report's
     virtual: bool = False  # logical devices split from one GPU or the CPU
     mode: str = "both"  # strong | weak | both
     model: str = "resnet50"
     dataset: str = "fashion_mnist"
     global_batch: int = STRONG_GLOBAL_BATCH  # strong scaling: fixed global batch
     per_learner_batch: int = WEAK_PER_LEARNER_BATCH  # weak scaling: fixed batch per learner
-    epochs: int = 10  # training time is reported for this many epochs …
-    steps: int | None = None  # … or for this many steps (each run trains exactly this many)
+    epochs: int = REPORT_EPOCHS  # training time and cost are for this many epochs: trained in full …
+    steps: int | None = None  # … or, given, each run trains this many steps and the epochs are extrapolated
     warmup_steps: int | None = None  # None: max(one call, 20 % of the steps up to 10)
     steps_per_execution: int | None = None  # None: max(1, min(50, steps/epoch, steps/10))
     lr: float = 0.01
     momentum: float = 0.9
-    price_per_hour: float = DEFAULT_PRICE  # US$ per learner-hour
+    price_per_hour: float | None = None  # US$ per device-hour; None: $0.45 on real GPUs, no price otherwise
     cross_device_ops: str = "auto"  # mirrored
     communication: str = "auto"  # multiworker
     collective_timeout_s: float = 60.0  # a lost peer becomes an error on the others within this
@@ -119,7 +160,7 @@ class ScaleConfig:
         if self.steps is not None and self.steps < 2:
             raise UsageError(f"--steps must be ≥ 2 (one warmup step, one timed), got {self.steps}",
                              "use e.g. --steps 20")
-        if not (self.price_per_hour >= 0 and math.isfinite(self.price_per_hour)):
+        if self.price_per_hour is not None and not (self.price_per_hour >= 0 and math.isfinite(self.price_per_hour)):
             raise UsageError(f"--price-per-hour must be ≥ 0, got {self.price_per_hour}", "use e.g. 0.45")
         if self.lr <= 0:
             raise UsageError(f"--lr must be positive, got {self.lr}", "use e.g. --lr 0.01")
@@ -160,15 +201,25 @@ class LearnerRun:
     throughput: float  # examples/s, mean over timed calls
     throughput_sem: float  # σ/√n
     steps_per_epoch: int
-    epoch_seconds: float  # steps_per_epoch × step_time
-    train_steps: int  # steps of the requested work (--steps, or --epochs × steps per epoch)
-    train_seconds: float  # train_steps × step_time
-    cost: float  # learners × train hours × price per learner-hour
+    epoch_seconds: float  # steps_per_epoch × step_time (an estimate)
+    wall_seconds: float  # measured: the training loop's wall clock for its ``steps`` steps, tracing included
+    work_epochs: int  # the work training time and cost are for (the report's 10 epochs) …
+    work_steps: int  # … in steps: work_epochs × steps_per_epoch
+    extrapolated_seconds: float  # work_steps × step_time
+    training_seconds: float  # wall_seconds if the job trained the work in full, else extrapolated_seconds
+    training_time_measured: bool  # which of the two training_seconds is
+    device_hours: float  # learners × training hours
+    cost: float | None  # device_hours × price; None: no price (CPU or virtual devices)
     final_loss: float | None
     status: str
     shared_measurement: bool = False  # the strong and weak run had the same global batch: measured once
     speedup: float | None = None  # filled when the sweep is complete
-    efficiency: float | None = None
+    efficiency: float | None = None  # conventional: strong S/N, weak t_iter(N0)/t_iter(N)
+    iteration_time_ratio: float | None = None  # weak only, the report's efficiency: t_iter(N)/t_iter(N0)
+
+    @property
+    def training_time_basis(self) -> str:
+        return "measured wall time" if self.training_time_measured else "extrapolated: steps × mean step time"
 
 
 @dataclass
@@ -179,7 +230,7 @@ class ScaleResult:
     parameters: int
     dataset: dict
     input_adaptation: str | None
-    price_per_hour: float
+    price_per_hour: float | None  # None: no price, no cost
     price_source: str
     virtual: bool
     device_kind: str  # e.g. "CPU (virtual)" or "GPU" or "CPU, local worker processes"
@@ -187,12 +238,61 @@ class ScaleResult:
     setups: dict = field(default_factory=dict)  # learners → DeviceSetup dict
     environment: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    training_time_basis: str = ""  # "measured wall time", "extrapolated: …" or "mixed"
+    report: dict = field(default_factory=lambda: dict(REPORT_SETTINGS))  # the report's settings …
+    differences: list[str] = field(default_factory=list)  # … and where this run's differ from them
+    definitions: dict = field(default_factory=lambda: dict(DEFINITIONS))
 
     def rows(self, mode: str) -> list[LearnerRun]:
         return [r for r in self.runs if r.mode == mode]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        for doc, run in zip(out["runs"], self.runs):
+            doc["training_time_basis"] = run.training_time_basis
+        return out
+
+
+def resolve_price(cfg: ScaleConfig, device_type: str, virtual: bool) -> tuple[float | None, str]:
+    """(US$ per device-hour or None, where it comes from): a default price only for real GPUs."""
+    if cfg.price_per_hour is not None:
+        if device_type == "GPU" and not virtual:
+            return cfg.price_per_hour, "given with --price-per-hour (US$ per GPU-hour)"
+        return cfg.price_per_hour, USER_PRICE + f", applied to {device_type} {'virtual ' if virtual else ''}devices"
+    if device_type == "GPU" and not virtual:
+        return DEFAULT_PRICE, PRICE_SOURCE + "; applied to this run's GPUs whatever their model"
+    return None, NO_PRICE
+
+
+def differences_from_report(cfg: ScaleConfig, learners: list[int], device_type: str, virtual: bool,
+                            dataset: str | None = None) -> list[str]:
+    """Each setting of this run that is not the report's, in words (empty: the report's study as written)."""
+    out = []
+    if cfg.model != "resnet50":
+        out.append(f"model {cfg.model} (report: ResNet-50)")
+    name = dataset or cfg.dataset
+    if name != "fashion_mnist":
+        out.append(f"dataset {name} (report: Fashion-MNIST)")
+    if list(learners) != list(DEFAULT_LEARNERS):
+        out.append(f"learners {', '.join(map(str, learners))} (report: 1, 2, 4, 8, 16)")
+    if cfg.mode in ("strong", "both") and cfg.global_batch != STRONG_GLOBAL_BATCH:
+        out.append(f"strong-scaling effective batch {cfg.global_batch} (report: 256)")
+    if cfg.mode in ("weak", "both") and cfg.per_learner_batch != WEAK_PER_LEARNER_BATCH:
+        out.append(f"weak-scaling batch per learner {cfg.per_learner_batch} (report's example: 64)")
+    if cfg.mode != "both":
+        out.append(f"{cfg.mode} scaling only (report: both)")
+    if cfg.epochs != REPORT_EPOCHS:
+        out.append(f"{cfg.epochs} epochs (report: 10)")
+    if cfg.steps is not None:
+        out.append(f"{cfg.steps} steps trained per job: training time and cost for {cfg.epochs} epochs are "
+                   "extrapolated from the mean step time")
+    if device_type != "GPU" or virtual:
+        out.append(f"{device_type}{' virtual' if virtual else ''} devices (report: one K80 GPU per learner)")
+    if cfg.strategy == "multiworker":
+        out.append("MultiWorkerMirroredStrategy for every count (report: MirroredStrategy on one node up to 8)")
+    if cfg.precision != "fp32":
+        out.append(f"precision {cfg.precision} (report: not stated; fp32 is TensorFlow's default)")
+    return out
 
 
 # ---- planning in the launcher ----------------------------------------------------------------------------
@@ -208,6 +308,19 @@ def _physical_gpus() -> int:
     from dltool.engine.devices import physical_gpus
 
     return physical_gpus()
+
+
+def fit_default_learners(cfg: ScaleConfig, learners: list[int], gpus: int) -> tuple[list[int], str | None]:
+    """Without --gpus on a GPU machine, the report's counts that fit it (and a note naming the rest)."""
+    if cfg.learners is not None or cfg.virtual or cfg.strategy != "mirrored" or gpus == 0:
+        return learners, None
+    fits = [n for n in learners if n <= gpus]
+    dropped = [n for n in learners if n > gpus]
+    if not dropped:
+        return learners, None
+    return fits, (f"the report's {', '.join(map(str, dropped))} learners were skipped: this machine has {gpus} "
+                  f"GPU{'s' if gpus != 1 else ''} (more than 8 learners need two nodes: --strategy multiworker "
+                  "on a cluster, see docs/scale.md)")
 
 
 def check_devices(cfg: ScaleConfig, learners: list[int]) -> int:
@@ -245,6 +358,10 @@ def run(cfg: ScaleConfig, on_run: Callable[[LearnerRun], None] | None = None, pr
         if info is None:
             raise MissingError("no cluster to join: TF_CONFIG is not set", "set TF_CONFIG or use --workers N")
         learners = [info.workers]  # the cluster decides; replicas are counted below from the strategy
+    notes = []
+    learners, skipped = fit_default_learners(cfg, learners, _physical_gpus())
+    if skipped:
+        notes.append(skipped)
     gpus = check_devices(cfg, learners)
     if cfg.dataset != "synthetic":  # missing data: exit 3 now, not after a worker has started TensorFlow
         from dltool.data import load
@@ -272,30 +389,36 @@ def run(cfg: ScaleConfig, on_run: Callable[[LearnerRun], None] | None = None, pr
         replicas = int(setup["num_replicas"])
         setups[replicas] = setup
         for m in out["runs"]:
+            price, _ = resolve_price(cfg, setup.get("device_type", "CPU"), bool(setup.get("virtual")))
             for mode in m["modes"]:
-                record = _record(cfg, mode, replicas, setup, m, shared=len(m["modes"]) > 1)
+                record = _record(cfg, mode, replicas, setup, m, shared=len(m["modes"]) > 1, price=price)
                 runs.append(record)
                 if on_run is not None:
                     on_run(record)
     baselines = _derive(runs)
     virtual = any(s.get("virtual") for s in setups.values())
     any_setup = next(iter(setups.values()), {})
-    kind = any_setup.get("device_type", "CPU") + (" (virtual)" if virtual else "")
+    device_type = any_setup.get("device_type", "CPU")
+    kind = device_type + (" (virtual)" if virtual else "")
     if cfg.strategy == "multiworker":
         kind += ", one worker process per learner" + ("" if cfg.join else " on this host")
-    notes = []
     if virtual:
-        notes.append("VIRTUAL devices: logical devices carved out of one " + any_setup.get("device_type", "CPU")
+        notes.append("VIRTUAL devices: logical devices carved out of one " + device_type
                      + " share its cores and memory bandwidth — these numbers show the software path, not the "
                        "speed of separate accelerators.")
     if cfg.strategy == "multiworker" and not cfg.join and not gpus:
         notes.append("Local CPU workers share this host's cores: more workers split the same CPU.")
+    price, price_source = resolve_price(cfg, device_type, virtual)
+    measured = {r.training_time_measured for r in runs}
+    basis = ("measured wall time" if measured == {True} else
+             "extrapolated: steps × mean step time" if measured == {False} else "mixed")
+    counts = sorted({r.learners for r in runs}) or learners
     return ScaleResult(config=cfg, runs=runs, model=cfg.model, parameters=int(meta.get("parameters", 0)),
                        dataset=meta.get("dataset", {}), input_adaptation=meta.get("input_adaptation"),
-                       price_per_hour=cfg.price_per_hour, price_source=PRICE_SOURCE if cfg.price_per_hour ==
-                       DEFAULT_PRICE else "given with --price-per-hour", virtual=virtual, device_kind=kind,
+                       price_per_hour=price, price_source=price_source, virtual=virtual, device_kind=kind,
                        baseline_learners=baselines, setups={str(k): v for k, v in setups.items()},
-                       environment=meta.get("environment", {}), notes=notes)
+                       environment=meta.get("environment", {}), notes=notes, training_time_basis=basis,
+                       differences=differences_from_report(cfg, counts, device_type, virtual))
 
 
 def _check_workers_agree(outs: list[dict]) -> None:
@@ -309,11 +432,17 @@ def _check_workers_agree(outs: list[dict]) -> None:
                                "the workers did not train in sync; check that every worker runs the same version")
 
 
-def _record(cfg: ScaleConfig, mode: str, n: int, setup: dict, m: dict, shared: bool) -> LearnerRun:
+def _record(cfg: ScaleConfig, mode: str, n: int, setup: dict, m: dict, shared: bool,
+            price: float | None = None) -> LearnerRun:
     step_time = m["step_time"] if m["step_time"] is not None else float("nan")
     thr = m.get("throughput") or {}
-    train_steps = cfg.steps if cfg.steps is not None else cfg.epochs * m["steps_per_epoch"]
-    train_seconds = train_steps * step_time
+    work_steps = cfg.epochs * m["steps_per_epoch"]
+    extrapolated = work_steps * step_time
+    wall = m.get("wall_seconds")
+    wall = float(wall) if wall is not None else float("nan")
+    measured = m["steps"] >= work_steps and math.isfinite(wall)  # the job trained the work in full
+    training = wall if measured else extrapolated
+    device_hours = n * training / 3600.0
     return LearnerRun(
         mode=mode, learners=n, devices=setup.get("label", f"{n}"), virtual=bool(setup.get("virtual")),
         global_batch=m["global_batch"], per_learner_batch=m["global_batch"] // n, steps=m["steps"],
@@ -321,13 +450,15 @@ def _record(cfg: ScaleConfig, mode: str, n: int, setup: dict, m: dict, shared: b
         throughput=thr.get("mean") if thr.get("mean") is not None else float("nan"),
         throughput_sem=thr.get("sem") if thr.get("sem") is not None else float("nan"),
         steps_per_epoch=m["steps_per_epoch"], epoch_seconds=m["steps_per_epoch"] * step_time,
-        train_steps=train_steps, train_seconds=train_seconds,
-        cost=n * train_seconds / 3600.0 * cfg.price_per_hour, final_loss=m.get("final_loss"),
+        wall_seconds=wall, work_epochs=cfg.epochs, work_steps=work_steps, extrapolated_seconds=extrapolated,
+        training_seconds=training, training_time_measured=measured, device_hours=device_hours,
+        cost=None if price is None else device_hours * price, final_loss=m.get("final_loss"),
         status=m.get("status", "finished"), shared_measurement=shared)
 
 
 def _derive(runs: list[LearnerRun]) -> dict:
-    """Speedup N0·X(N)/X(N0) and efficiency (strong S/N; weak t_iter(N0)/t_iter(N))."""
+    """Speedup N0·X(N)/X(N0); efficiency (strong S/N, weak t_iter(N0)/t_iter(N)); for weak scaling also the
+    report's scaling efficiency, the increase of the iteration time: t_iter(N)/t_iter(N0)."""
     baselines = {}
     for mode in ("strong", "weak"):
         rows = [r for r in runs if r.mode == mode]
@@ -341,8 +472,9 @@ def _derive(runs: list[LearnerRun]) -> dict:
             r.speedup = base.learners * r.throughput / base.throughput
             if mode == "strong":
                 r.efficiency = r.speedup / r.learners
-            else:
-                r.efficiency = base.step_time / r.step_time if r.step_time > 0 else None
+            elif r.step_time > 0 and base.step_time > 0:
+                r.efficiency = base.step_time / r.step_time
+                r.iteration_time_ratio = r.step_time / base.step_time
     return baselines
 
 

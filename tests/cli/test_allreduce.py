@@ -14,33 +14,43 @@ def test_help(cli):
         assert option in result.stdout
 
 
-def test_tiny_run_json_and_run_folder(cli, tmp_path):
+def test_quick_fills_vs_one_device_and_compares_with_a_large_memcpy(cli, tmp_path):
+    # the quick preset (1 and 2 virtual devices, ≤ 256 KiB, softmax), without its multi-worker part to save time
     out = tmp_path / "run"
-    result = cli("allreduce", "--devices", "2", "--virtual", "--implementations", "reduction-to-one-device,nccl",
-                 "--workers", "0", "--max-size", "64K", "--iterations", "3", "--model", "softmax", "--steps", "4",
-                 "--batch-size", "8", "--out", str(out), "--json")
+    result = cli("allreduce", "--quick", "--implementations", "reduction-to-one-device,nccl", "--workers", "0",
+                 "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     ran = [r for r in doc["bus"] if r["status"] == "ok"]
-    assert [r["message"] for r in ran] == ["4 KiB", "16 KiB", "64 KiB", "gradients (2 tensors)"]
+    assert [r["message"] for r in ran] == ["4 KiB", "16 KiB", "64 KiB", "256 KiB", "gradients (2 tensors)"]
     assert all(r["verified"] is True and r["max_error"] == 0 for r in ran)
     assert all(r["busbw"] == pytest.approx(r["algbw"]) for r in ran)  # n = 2: busbw = algbw
     (nccl,) = [r for r in doc["bus"] if r["implementation"] == "nccl"]
     assert nccl["status"] == "unavailable" and "CPU" in nccl["reason"]
+    # memcpy: a copy far larger than the caches, whatever the largest message (256 KiB here)
+    assert doc["memcpy_bytes"] >= 64 << 20 and doc["memcpy_bytes"] > 4 * max(r["bytes"] for r in ran)
     assert doc["memcpy_bandwidth"] > 0 and doc["fits"][0]["bandwidth"] > 0
-    trained = [t for t in doc["train"] if t["status"] == "ok"]
-    assert len(trained) == 1 and trained[0]["throughput"] > 0 and trained[0]["global_batch"] == 16
+    assert all(r["memcpy_share"] == pytest.approx(r["busbw"] / doc["memcpy_bandwidth"]) for r in ran)
+    trained = {(t["implementation"], t["devices"]): t for t in doc["train"] if t["status"] == "ok"}
+    assert set(trained) == {("none", 1), ("reduction-to-one-device", 2)}
+    one, two = trained[("none", 1)], trained[("reduction-to-one-device", 2)]
+    assert one["global_batch"] == 16 and two["global_batch"] == 32
+    assert one["speedup"] == pytest.approx(1.0) and one["efficiency"] == pytest.approx(1.0)
+    assert two["speedup"] == pytest.approx(two["throughput"] / one["throughput"])  # "vs 1 device" is filled
+    assert two["efficiency"] == pytest.approx(two["speedup"] / 2)
     saved = json.loads((out / "results.json").read_text())
-    assert saved["status"] == "finished" and len(saved["runs"]) == 2
+    assert saved["status"] == "finished" and len(saved["runs"]) == 3 and saved["memcpy_bytes"] == doc["memcpy_bytes"]
     for name in ("busbw.png", "time_vs_size.png"):
         assert (out / name).stat().st_size > 10_000
 
 
 def test_table_shows_unavailable_with_reason(cli):
     result = cli("allreduce", "--devices", "2", "--virtual", "--implementations", "nccl", "--workers", "0",
-                 "--no-save")
+                 "--no-save", "--markdown")
     assert result.exit_code == 0, result.output
     assert "unavailable (note 1)" in result.stdout and "NcclAllReduce has no CPU kernel" in result.stdout
+    assert "numpy copy of 256 MiB" in result.stdout and "busbw/memcpy" in result.stdout
+    assert "1 is not among the device counts" in result.stdout  # why "vs 1 device" is empty
 
 
 @pytest.mark.parametrize("args, code, words", [

@@ -4,6 +4,7 @@ input, missing devices, and a worker killed mid-run (exit 1, one clear line)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -38,19 +39,48 @@ def test_tiny_run_json_and_run_folder(cli, tmp_path):
     assert set(rows) == {("strong", 1), ("weak", 1), ("strong", 2), ("weak", 2)}
     for r in rows.values():
         assert r["throughput"] > 0 and r["step_time"] > 0 and "(virtual)" in r["devices"]
-        assert r["cost"] == pytest.approx(r["learners"] * r["train_seconds"] / 3600 * 0.45)
+        assert r["cost"] is None  # no price for virtual CPU devices
+        assert r["device_hours"] == pytest.approx(r["learners"] * r["training_seconds"] / 3600)
+        assert r["wall_seconds"] > 0 and r["training_time_measured"] is False  # 8 steps, not 10 epochs
+        assert r["training_time_basis"] == "extrapolated: steps × mean step time"
+        assert r["training_seconds"] == pytest.approx(10 * r["steps_per_epoch"] * r["step_time"])
     assert rows[("strong", 1)]["efficiency"] == pytest.approx(1.0)
+    assert rows[("weak", 2)]["iteration_time_ratio"] == pytest.approx(
+        rows[("weak", 2)]["step_time"] / rows[("weak", 1)]["step_time"])
+    assert doc["price_per_hour"] is None and doc["price_source"].startswith("n/a — no price for CPU/virtual")
+    assert "t_iter(N)/t_iter(N0)" in doc["definitions"]["iteration_time_ratio"]
+    assert doc["report"]["learners"] == [1, 2, 4, 8, 16] and doc["report"]["strong_global_batch"] == 256
+    assert any("learners 1, 2" in d for d in doc["differences"])
     saved = json.loads((out / "results.json").read_text())
     assert saved["status"] == "finished" and len(saved["runs"]) == 4
+    assert saved["price_per_hour"] is None and saved["training_time_basis"].startswith("extrapolated")
     for name in ("throughput.png", "training_time.png", "cost.png", "efficiency.png"):
         assert (out / name).stat().st_size > 10_000
-    assert "K80" in doc["price_source"]
 
 
-def test_table_says_virtual(cli):
-    result = cli("scale", "--gpus", "1", "--virtual", "--mode", "strong", *TINY, "--no-save")
+def test_table_labels_wall_time_and_no_price(cli):
+    result = cli("scale", "--gpus", "1", "--virtual", "--mode", "strong", *TINY, "--no-save", "--markdown")
     assert result.exit_code == 0, result.output
-    assert "VIRTUAL" in result.stdout and "examples/s" in result.stdout
+    text = result.stdout
+    assert "VIRTUAL" in text and "examples/s" in text
+    assert "wall, 8 steps (measured)" in text and "10 epochs (extrapolated)" in text
+    assert "t_iter(N)/t_iter(1) (report)" in text and "efficiency (conventional)" in text
+    assert "n/a (no price)" in text and "no price for CPU/virtual devices" in text
+    assert not re.search(r"\$\s*\d", text)  # no dollar amount anywhere
+
+
+def test_a_full_run_reports_measured_wall_time_and_the_users_price(cli):
+    # one epoch of synthetic data (60,000 images) in 10 steps of 6,000: trained in full, so measured
+    result = cli("scale", "--gpus", "1", "--virtual", "--mode", "strong", "--model", "softmax", "--dataset",
+                 "synthetic", "--epochs", "1", "--batch-size", "6000", "--price-per-hour", "2", "--no-save", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    (run,) = doc["runs"]
+    assert run["steps"] == run["work_steps"] == 10 and run["training_time_measured"] is True
+    assert run["training_seconds"] == run["wall_seconds"] > 0
+    assert run["training_time_basis"] == "measured wall time"
+    assert doc["price_per_hour"] == 2 and "your price" in doc["price_source"]
+    assert run["cost"] == pytest.approx(run["wall_seconds"] / 3600 * 2)
 
 
 @pytest.mark.parametrize("args, code, words", [

@@ -56,8 +56,27 @@ def test_config_validation():
     assert cfg.implementations == ["hierarchical-copy", "reduction-to-one-device"]
 
 
-def test_memcpy_bandwidth_is_measured():
+def test_memcpy_bandwidth_is_measured_above_the_caches():
+    assert ar.MEMCPY_BYTES >= 64 << 20  # far above any L2 and above this machine's 32 MiB L3
     assert ar.memcpy_bandwidth(8 << 20, repeats=3) > 1e8  # any machine copies faster than 100 MB/s
+
+
+def test_memcpy_size_does_not_follow_the_largest_message(monkeypatch):
+    import dltool.engine.devices as devices
+
+    sizes = []
+    monkeypatch.setattr(devices, "physical_gpus", lambda: 0)
+    monkeypatch.setattr(ar, "memcpy_bandwidth", lambda size=ar.MEMCPY_BYTES, repeats=5: sizes.append(size) or 1e10)
+    # nothing runs (NCCL has no CPU kernel, no workers): only the memcpy reference is measured
+    result = ar.run(ar.AllreduceConfig(devices=[2], virtual=True, implementations=["nccl"], workers=0,
+                                       max_bytes=256 << 10, train=False))
+    assert sizes == [ar.MEMCPY_BYTES] and result.memcpy_bytes == ar.MEMCPY_BYTES
+
+
+def test_quick_preset_has_the_one_device_baseline():
+    from dltool.cli.commands.allreduce import QUICK
+
+    assert 1 in QUICK["devices"] and max(QUICK["devices"]) >= 2
 
 
 def test_needs_virtual_without_gpus(monkeypatch):

@@ -17,8 +17,10 @@ def _run(mode, n, step_time, batch):
     return scale.LearnerRun(mode=mode, learners=n, devices=f"{n}", virtual=True, global_batch=batch,
                             per_learner_batch=batch // n, steps=10, timed_calls=8, step_time=step_time,
                             throughput=thr, throughput_sem=1.0, steps_per_epoch=60000 // batch,
-                            epoch_seconds=(60000 // batch) * step_time, train_steps=100,
-                            train_seconds=100 * step_time, cost=0.0, final_loss=1.0, status="finished")
+                            epoch_seconds=(60000 // batch) * step_time, wall_seconds=12 * step_time, work_epochs=10,
+                            work_steps=100, extrapolated_seconds=100 * step_time, training_seconds=100 * step_time,
+                            training_time_measured=False, device_hours=n * 100 * step_time / 3600, cost=None,
+                            final_loss=1.0, status="finished")
 
 
 def test_strong_and_weak_efficiency_definitions():
@@ -30,31 +32,100 @@ def test_strong_and_weak_efficiency_definitions():
     assert strong[2].speedup == pytest.approx(1 / 0.6)  # X(2)/X(1) = t(1)/t(2) at a fixed global batch
     assert strong[2].efficiency == pytest.approx(1 / 0.6 / 2)
     assert strong[4].efficiency == pytest.approx(0.625)
+    assert all(r.iteration_time_ratio is None for r in strong.values())  # the report defines it for weak only
     weak = {r.learners: r for r in runs if r.mode == "weak"}
-    assert weak[2].efficiency == pytest.approx(0.25 / 0.3)  # t_iter(1)/t_iter(N)
+    # the report's scaling efficiency: the increase in time to finish one iteration, t_iter(N)/t_iter(1)
+    assert weak[1].iteration_time_ratio == pytest.approx(1.0)
+    assert weak[2].iteration_time_ratio == pytest.approx(0.3 / 0.25)  # 1.2: 20 % longer per iteration
+    assert weak[4].iteration_time_ratio == pytest.approx(2.0)  # 0.5 s against 0.25 s
+    assert weak[2].efficiency == pytest.approx(0.25 / 0.3)  # conventional: t_iter(1)/t_iter(N)
     assert weak[4].efficiency == pytest.approx(0.5)
     assert weak[4].speedup == pytest.approx(4 * 0.5)  # X(4)/X(1) = 4·t(1)/t(4)
 
 
 def test_speedups_relative_to_the_smallest_count_when_one_is_missing():
-    runs = [_run("strong", 2, 0.5, 256), _run("strong", 4, 0.25, 256)]
-    assert scale._derive(runs) == {"strong": 2}
+    runs = [_run("strong", 2, 0.5, 256), _run("strong", 4, 0.25, 256), _run("weak", 2, 0.2, 128),
+            _run("weak", 4, 0.3, 256)]
+    assert scale._derive(runs) == {"strong": 2, "weak": 2}
     assert runs[0].speedup == pytest.approx(2.0) and runs[0].efficiency == pytest.approx(1.0)
     assert runs[1].speedup == pytest.approx(4.0) and runs[1].efficiency == pytest.approx(1.0)
+    assert runs[3].iteration_time_ratio == pytest.approx(1.5)  # relative to N0 = 2
 
 
-def test_record_epoch_time_training_time_and_cost():
-    cfg = scale.ScaleConfig(epochs=10, price_per_hour=0.45)
-    m = {"global_batch": 256, "steps": 40, "step_time": 0.5, "throughput": {"mean": 512.0, "sem": 3.0, "n": 30},
-         "steps_per_epoch": 234, "final_loss": 2.0, "status": "finished"}
-    r = scale._record(cfg, "strong", 4, {"label": "4 × GPU", "virtual": False}, m, shared=False)
+def _measurement(steps, wall=7.0):
+    return {"global_batch": 256, "steps": steps, "step_time": 0.5, "wall_seconds": wall,
+            "throughput": {"mean": 512.0, "sem": 3.0, "n": 30}, "steps_per_epoch": 234, "final_loss": 2.0,
+            "status": "finished"}
+
+
+def test_record_extrapolated_training_time_when_only_some_steps_ran():
+    cfg = scale.ScaleConfig(epochs=10, steps=14)
+    r = scale._record(cfg, "strong", 4, {"label": "4 × GPU", "virtual": False}, _measurement(14), shared=False,
+                      price=0.45)
     assert r.per_learner_batch == 64
     assert r.epoch_seconds == pytest.approx(117.0)  # 234 steps × 0.5 s
-    assert r.train_steps == 2340 and r.train_seconds == pytest.approx(1170.0)
-    assert r.cost == pytest.approx(4 * 1170 / 3600 * 0.45)  # learners × hours × price
-    cfg_steps = scale.ScaleConfig(steps=100)
-    r = scale._record(cfg_steps, "weak", 2, {"label": "2"}, m, shared=True)
-    assert r.train_steps == 100 and r.train_seconds == pytest.approx(50.0) and r.shared_measurement
+    assert r.wall_seconds == pytest.approx(7.0)  # measured, reported as it was
+    assert r.work_steps == 2340 and r.extrapolated_seconds == pytest.approx(1170.0)  # 10 epochs × 234 × 0.5 s
+    assert not r.training_time_measured and r.training_seconds == pytest.approx(1170.0)
+    assert "extrapolated" in r.training_time_basis
+    assert r.device_hours == pytest.approx(4 * 1170 / 3600)
+    assert r.cost == pytest.approx(4 * 1170 / 3600 * 0.45)  # learners × hours × price per GPU-hour
+
+
+def test_record_measured_wall_time_when_the_job_trained_every_epoch():
+    cfg = scale.ScaleConfig(epochs=10)
+    r = scale._record(cfg, "weak", 2, {"label": "2 × GPU"}, _measurement(2340, wall=1300.0), shared=True,
+                      price=0.45)
+    assert r.training_time_measured and r.training_time_basis == "measured wall time"
+    assert r.training_seconds == pytest.approx(1300.0)  # the wall clock, not 2340 × 0.5 s
+    assert r.extrapolated_seconds == pytest.approx(1170.0) and r.shared_measurement
+    assert r.cost == pytest.approx(2 * 1300 / 3600 * 0.45)
+
+
+def test_no_cost_without_a_price():
+    r = scale._record(scale.ScaleConfig(steps=14), "strong", 2, {"label": "2 × CPU (virtual)", "virtual": True},
+                      _measurement(14), shared=False, price=None)
+    assert r.cost is None and r.device_hours == pytest.approx(2 * 1170 / 3600)
+
+
+def test_price_only_for_real_gpus_unless_given():
+    default = scale.ScaleConfig()
+    assert scale.resolve_price(default, "CPU", False) == (None, scale.NO_PRICE)
+    assert scale.resolve_price(default, "CPU", True)[0] is None
+    assert scale.resolve_price(default, "GPU", True)[0] is None  # logical devices split from one GPU
+    price, source = scale.resolve_price(default, "GPU", False)
+    assert price == 0.45 and "K80" in source and "per GPU-hour" in source
+    price, source = scale.resolve_price(scale.ScaleConfig(price_per_hour=0.1), "CPU", True)
+    assert price == 0.1 and "your price" in source and "device-hour" in source
+    assert scale.resolve_price(scale.ScaleConfig(price_per_hour=2.5), "GPU", False)[0] == 2.5
+
+
+def test_defaults_are_the_reports_settings():
+    cfg = scale.ScaleConfig()
+    assert cfg.validate() == [1, 2, 4, 8, 16]
+    assert (cfg.model, cfg.dataset, cfg.global_batch, cfg.per_learner_batch, cfg.epochs, cfg.mode) == (
+        "resnet50", "fashion_mnist", 256, 64, 10, "both")
+    assert scale.differences_from_report(cfg, [1, 2, 4, 8, 16], "GPU", False) == []
+    for n in (1, 2, 4, 8, 16):  # strong: effective 256, 256/N each; weak: 64 each, effective 64·N
+        plan = {mode: m["global_batch"] for m in cfg.measurements(n) for mode in m["modes"]}
+        assert plan == {"strong": 256, "weak": 64 * n}
+    quick = scale.ScaleConfig(learners=[1, 2], model="deep_mnist_cnn", dataset="synthetic", steps=8, virtual=True)
+    quick.validate()
+    diffs = " ".join(scale.differences_from_report(quick, [1, 2], "CPU", True))
+    for words in ("deep_mnist_cnn", "synthetic", "learners 1, 2", "extrapolated", "virtual"):
+        assert words in diffs
+    assert "batch" not in diffs  # the quick preset keeps the report's batches
+
+
+def test_default_counts_fit_the_machine_and_say_what_was_skipped():
+    cfg = scale.ScaleConfig()
+    counts = cfg.validate()
+    fitted, note = scale.fit_default_learners(cfg, counts, gpus=8)
+    assert fitted == [1, 2, 4, 8] and "16" in note and "multiworker" in note
+    assert scale.fit_default_learners(cfg, counts, gpus=16) == (counts, None)
+    assert scale.fit_default_learners(cfg, counts, gpus=0) == (counts, None)  # no GPUs: exit 3 later, hint --virtual
+    explicit = scale.ScaleConfig(learners=[1, 2, 4, 8, 16])
+    assert scale.fit_default_learners(explicit, explicit.validate(), gpus=8)[0] == [1, 2, 4, 8, 16]
 
 
 def test_plan_shares_equal_batches_and_validates():
@@ -119,13 +190,24 @@ def test_scale_on_one_and_two_virtual_devices():
     for r in result.runs:
         assert r.status == "finished" and r.steps == 10 and r.timed_calls >= 5
         assert r.throughput > 0 and r.throughput_sem >= 0
-        assert r.throughput == pytest.approx(r.global_batch / r.step_time, rel=0.5)
+        # mean of per-call rates ≥ batch / mean step time (arithmetic ≥ harmonic mean), whatever the load
+        assert r.throughput >= r.global_batch / r.step_time * (1 - 1e-9)
         assert r.epoch_seconds == pytest.approx(r.steps_per_epoch * r.step_time)
+        # wall time measured: at least the timed steps, and it is not the step-time product
+        assert r.wall_seconds >= (r.steps - 2) * r.step_time * 0.9
+        assert not r.training_time_measured and r.work_steps == 10 * r.steps_per_epoch
+        assert r.training_seconds == pytest.approx(r.work_steps * r.step_time)
+        assert r.cost is None  # virtual CPU devices have no price
         assert r.efficiency == pytest.approx(r.speedup / r.learners) if r.mode == "strong" else True
     assert by[("strong", 1)].speedup == pytest.approx(1.0)
     assert by[("weak", 2)].efficiency == pytest.approx(by[("weak", 1)].step_time / by[("weak", 2)].step_time)
     assert result.parameters == 28 * 28 * 10 + 10  # softmax on 28×28×1
     assert any("VIRTUAL" in note for note in result.notes)
+    assert result.price_per_hour is None and result.price_source == scale.NO_PRICE
+    assert result.training_time_basis.startswith("extrapolated")
+    assert by[("weak", 2)].iteration_time_ratio == pytest.approx(by[("weak", 2)].step_time / by[("weak", 1)].step_time)
+    doc = result.to_dict()
+    assert doc["runs"][0]["training_time_basis"].startswith("extrapolated") and "wall_seconds" in doc["definitions"]
 
 
 def test_scale_on_two_local_workers():

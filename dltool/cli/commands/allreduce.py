@@ -8,7 +8,8 @@ import typer
 
 from dltool.cli import options as opt
 
-QUICK = {"devices": [2], "max_size": "256K", "model": "softmax", "steps": 4, "batch_size": 16, "iterations": 3,
+# 1 device is the training baseline ("vs 1 device"), 2 devices the smallest all-reduce
+QUICK = {"devices": [1, 2], "max_size": "256K", "model": "softmax", "steps": 4, "batch_size": 16, "iterations": 3,
          "communications": ["ring"]}
 
 
@@ -56,8 +57,8 @@ def allreduce(
     implementation.
 
     NCCL without GPUs gives a row saying why it is unavailable; hierarchical-copy is refused outside
-    2, 4, 8 devices (it assumes two groups). --quick: 2 virtual devices, messages up to 256 KiB, ring
-    with 2 workers, softmax regression.
+    2, 4, 8 devices (it assumes two groups). --quick: 1 and 2 virtual devices, messages up to 256 KiB,
+    ring with 2 workers, softmax regression. memcpy, the reference for busbw, is always a 256 MiB copy.
     """
     from dltool.experiments import allreduce as exp
     from dltool.experiments.common import parse_ints, parse_names
@@ -85,6 +86,7 @@ def allreduce(
     log_dir = run_dir / "workers" if run_dir else None
     run_sweep("allreduce", cfg, total, lambda **hooks: exp.run(cfg, log_dir=log_dir, **hooks), views, fmt, run_dir,
               summary=lambda r: dict(bus=r.bus, train=r.train, fits=r.fits, memcpy_bandwidth=r.memcpy_bandwidth,
+                                     memcpy_bytes=r.memcpy_bytes, notes=r.notes,
                                      gradient_tensors=r.gradient_tensors, gradient_bytes=r.gradient_bytes))
 
 

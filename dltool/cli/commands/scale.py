@@ -8,8 +8,8 @@ import typer
 
 from dltool.cli import options as opt
 
-QUICK = {"learners": [1, 2], "model": "deep_mnist_cnn", "dataset": "synthetic", "steps": 8, "global_batch": 64,
-         "per_learner_batch": 32}
+# the report's batches (256 strong, 64 per learner weak) on a small model, 2 virtual learners, 8 steps a job
+QUICK = {"learners": [1, 2], "model": "deep_mnist_cnn", "dataset": "synthetic", "steps": 8}
 
 
 def expand_counts(text: str | None, option: str) -> list[int] | None:
@@ -30,7 +30,8 @@ def scale(
     strategy: Annotated[str, typer.Option("--strategy", help="mirrored: N devices in one process; multiworker: "
                         "N worker processes (MultiWorkerMirroredStrategy).")] = "mirrored",
     gpus: Annotated[Optional[str], typer.Option("--gpus", help="Learner counts for mirrored: N measures 1, 2, 4 … "
-                    "up to N; or a list like 1,2,4,8. (default: 1,2,4,8)", show_default=False)] = None,
+                    "up to N; or a list like 1,2,4,8. (default: the report's 1,2,4,8,16, without the counts "
+                    "above this machine's GPUs)", show_default=False)] = None,
     workers: Annotated[Optional[str], typer.Option("--workers", help="Local worker processes for multiworker: N "
                        "measures 1, 2, 4 … up to N; or a list. With TF_CONFIG set, leave it out to join that "
                        "cluster. (default: 1,2)", show_default=False)] = None,
@@ -48,14 +49,17 @@ def scale(
                           "split over the learners. (default: 256)", show_default=False)] = None,
     per_learner_batch: Annotated[Optional[int], typer.Option("--per-learner-batch", min=1, help="Weak scaling: "
                                  "batch per learner (global = N × this). (default: 64)", show_default=False)] = None,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Train this many epochs per run (training time "
-                      "and cost are for this work).")] = 10,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training time and cost are for this many "
+                      "epochs: each job trains them in full (measured wall time), or, with --steps, they are "
+                      "extrapolated from the mean step time (labelled so).")] = 10,
     steps: opt.Steps = None,
     warmup_steps: Annotated[Optional[int], typer.Option("--warmup-steps", min=1, help="Steps excluded from "
                             "timing. (default: one compiled call, or 20 % of the steps up to 10)",
                             show_default=False)] = None,
-    price_per_hour: Annotated[float, typer.Option("--price-per-hour", help="US$ per learner-hour for the cost "
-                              "column (default: GCP K80 on-demand, 2019 list price).")] = 0.45,
+    price_per_hour: Annotated[Optional[float], typer.Option("--price-per-hour", help="US$ per device-hour for "
+                              "the cost column. (default: on real GPUs the report's K80 at GCP's $0.45 per "
+                              "GPU-hour; no price, so no cost, for CPU and virtual devices)",
+                              show_default=False)] = None,
     lr: Annotated[float, typer.Option("--lr", help="SGD learning rate (momentum 0.9).")] = 0.01,
     cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", help="mirrored: auto, nccl, "
                                 "hierarchical-copy or reduction-to-one-device.")] = "auto",
@@ -74,11 +78,14 @@ def scale(
     markdown: opt.Markdown = False,
     quick: opt.Quick = False,
 ) -> None:
-    """Measure strong and weak data-parallel scaling: throughput, epoch and training time, cost, efficiency.
+    """Measure strong and weak data-parallel scaling (report 004, Problem 2): throughput, training time, cost,
+    scaling efficiency.
 
-    Each learner count runs in its own process (logical devices are fixed per process); warmup steps are
+    Defaults are the report's: ResNet-50 on Fashion-MNIST, 1, 2, 4, 8, 16 learners, 10 epochs, effective
+    batch 256 (strong) and 64 per learner (weak). Each learner count runs in its own process; warmup steps are
     excluded and throughput is mean ± σ/√n. Without GPUs, add --virtual to split the CPU into N logical
-    devices. --quick: 1 and 2 virtual learners, the Deep-MNIST CNN on synthetic data, 8 steps.
+    devices. --quick: 1 and 2 virtual learners, the Deep-MNIST CNN on synthetic data, the report's batches,
+    8 steps a job (10 epochs extrapolated).
     """
     import os
 
@@ -104,8 +111,8 @@ def scale(
     learners = expand_counts(gpus if strategy == "mirrored" else workers,
                              "--gpus" if strategy == "mirrored" else "--workers")
     preset = QUICK if quick else {}
-    if learners is None:
-        learners = preset.get("learners") or (list(exp.DEFAULT_LEARNERS) if strategy == "mirrored" else [1, 2])
+    if learners is None:  # None for mirrored: the report's counts, fitted to the machine by the experiment
+        learners = preset.get("learners") or (None if strategy == "mirrored" else [1, 2])
     cfg = exp.ScaleConfig(
         strategy=strategy, learners=learners, virtual=virtual or (quick and strategy == "mirrored"), mode=mode,
         model=model or preset.get("model", "resnet50"), dataset=dataset or preset.get("dataset", "fashion_mnist"),
@@ -122,8 +129,10 @@ def scale(
     log_dir = run_dir / "workers" if run_dir else None
     run_sweep("scale", cfg, total, lambda **hooks: exp.run(cfg, log_dir=log_dir, **hooks), views, fmt, run_dir,
               summary=lambda r: dict(summary=list(r.runs), baseline_learners=r.baseline_learners,
-                                     price_source=r.price_source, device_kind=r.device_kind,
-                                     parameters=r.parameters))
+                                     price_per_hour=r.price_per_hour, price_source=r.price_source,
+                                     device_kind=r.device_kind, parameters=r.parameters,
+                                     training_time_basis=r.training_time_basis, report=r.report,
+                                     differences=r.differences, definitions=r.definitions))
 
 
 def register(app: typer.Typer) -> None:

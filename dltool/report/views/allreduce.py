@@ -45,6 +45,7 @@ def tables(result):
             "iterations": r.iterations, "algbw_gbs": None if r.algbw is None else r.algbw / 1e9,
             "busbw_gbs": None if r.busbw is None else r.busbw / 1e9,
             "predicted_us": None if r.predicted_s is None else r.predicted_s * 1e6, "measured_over_model": ratio,
+            "memcpy_share": r.memcpy_share,
             "verified": r.verified, "max_error": r.max_error, "check": check,
             "status": status_of(r), "reason": r.reason,
         })
@@ -52,7 +53,8 @@ def tables(result):
         Column("impl_text", "implementation", justify="left"), Column("devices", "n", "d"),
         Column("message", "message", justify="right"), Column("time_text", "time (µs) ± sem"),
         Column("iterations", "calls", "d"), Column("algbw_gbs", "algbw (GB/s)", ".3f"),
-        Column("busbw_gbs", "busbw (GB/s)", ".3f"), Column("predicted_us", "α–β model (µs)", ",.1f"),
+        Column("busbw_gbs", "busbw (GB/s)", ".3f"), Column("memcpy_share", "busbw/memcpy", ".1%"),
+        Column("predicted_us", "α–β model (µs)", ",.1f"),
         Column("measured_over_model", "meas/model", ".2f"), Column("check", "vs numpy", justify="left"),
         Column("status", "status", justify="left")], bus_rows,
         notes=[
@@ -61,13 +63,15 @@ def tables(result):
             "(next table).",
             "vs numpy: integer-valued float32 inputs make the sum exact in any order; 'exact' = every replica's "
             "result equals numpy's sum bit for bit.",
-            f"this machine's memcpy bandwidth (numpy copy of {_size_text(result)}): "
-            f"{result.memcpy_bandwidth / 1e9:.2f} GB/s; gradient list of {result.model}: "
-            f"{result.gradient_tensors} tensors, {_human(result.gradient_bytes)}.",
+            f"memcpy: {result.memcpy_bandwidth / 1e9:.2f} GB/s, this machine's numpy copy of "
+            f"{_human(result.memcpy_bytes)} — one fixed size above the CPU caches, whatever the message sizes; "
+            "busbw/memcpy compares each row with it (CPU devices only). gradient list of "
+            f"{result.model}: {result.gradient_tensors} tensors, {_human(result.gradient_bytes)}.",
         ] + list(result.notes) + [f"note {i + 1}: {text}" for i, text in enumerate(reasons)],
         csv_columns=[Column(k, k) for k in ("strategy", "implementation", "devices", "virtual", "message", "bytes",
                                             "tensors", "time_us", "iterations", "algbw_gbs", "busbw_gbs",
-                                            "predicted_us", "measured_over_model", "verified", "max_error",
+                                            "memcpy_share", "predicted_us", "measured_over_model", "verified",
+                                            "max_error",
                                             "status", "reason")])
     fits = TableSpec("allreduce: α–β ring-model fit", [
         Column("impl", "implementation", justify="left"), Column("devices", "n", "d"),
@@ -97,7 +101,9 @@ def tables(result):
             Column("speedup", "vs 1 device", ".2f"), Column("efficiency", "efficiency", ".1%"),
             Column("status", "status", justify="left")], train_rows,
             notes=["same batch per device (weak scaling): perfect scaling gives n × the 1-device throughput; "
-                   "warmup excluded, mean ± σ/√n; (note k): see the notes under the first table."], primary=False))
+                   "vs 1 device = X(n)/X(1), X = examples/s of the 1-device row (no all-reduce); efficiency = "
+                   "(vs 1 device)/n; warmup excluded, mean ± σ/√n; (note k): see the notes under the first table."],
+            primary=False))
     return tables_out, []
 
 
@@ -105,11 +111,6 @@ def _human(n: int) -> str:
     from dltool.experiments.allreduce import human_bytes
 
     return human_bytes(int(n))
-
-
-def _size_text(result) -> str:
-    size = min(result.config.max_bytes, 256 << 20)
-    return f"{size / (1 << 20):.0f} MiB" if size >= 1 << 20 else f"{size / 1024:.0f} KiB"
 
 
 def _model(fit, size: int) -> float:
@@ -141,7 +142,8 @@ def plots(result, run_dir: Path) -> list[Path]:
         ax.plot([r.bytes for r in rows], [r.busbw / 1e9 for r in rows], marker="o", color=cmap(k % 10),
                 label=label)
     ax.axhline(result.memcpy_bandwidth / 1e9, linestyle="--", color="grey", linewidth=1)
-    ax.annotate("memcpy (numpy)", (0.01, result.memcpy_bandwidth / 1e9), xycoords=("axes fraction", "data"),
+    ax.annotate(f"memcpy (numpy, {_human(result.memcpy_bytes)})", (0.01, result.memcpy_bandwidth / 1e9),
+                xycoords=("axes fraction", "data"),
                 fontsize=8, va="bottom")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")

@@ -1,5 +1,6 @@
 """scale: one table (a row per mode × learner count) and four figures (throughput, training time, cost and
-efficiency against learners, strong and weak on each)."""
+scaling efficiency against learners, strong and weak on each), every quantity labelled with the definition it
+uses (report 004, Problem 2, where the report gives one)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,34 @@ def _duration(seconds) -> str:
 
 def _money(value) -> str:
     if value is None or not math.isfinite(value):
-        return "—"
+        return "n/a (no price)"
     return f"{value:,.2f}" if value >= 1 or value == 0 else f"{value:.3g}"
+
+
+def _ratio(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+def training_label(result) -> str:
+    """What the training-time numbers are: e.g. "10 epochs, measured wall time"."""
+    epochs = result.config.epochs
+    basis = result.training_time_basis
+    if basis == "measured wall time":
+        return f"{epochs} epochs, measured wall time"
+    if basis == "mixed":
+        return f"{epochs} epochs, measured or extrapolated per row"
+    return f"{epochs} epochs, extrapolated: steps × mean step time"
 
 
 def tables(result):
     virtual = " (VIRTUAL devices)" if result.virtual else ""
+    all_measured = result.training_time_basis == "measured wall time"
+    mixed = result.training_time_basis == "mixed"
+    same_steps = len({r.steps for r in result.runs}) == 1
     rows = []
     for r in result.runs:
         rows.append({
@@ -35,40 +58,76 @@ def tables(result):
             "throughput": r.throughput, "throughput_sem": r.throughput_sem,
             "throughput_text": (f"{r.throughput:,.1f} ± {r.throughput_sem:,.1f}"
                                 if r.throughput is not None and math.isfinite(r.throughput) else "—"),
-            "epoch_seconds": r.epoch_seconds, "epoch_text": _duration(r.epoch_seconds),
-            "train_seconds": r.train_seconds, "train_text": _duration(r.train_seconds),
-            "cost": r.cost, "speedup": r.speedup, "efficiency": r.efficiency,
-            "efficiency_text": "—" if r.efficiency is None else f"{100 * r.efficiency:.1f} %",
+            "steps": r.steps, "wall_seconds": r.wall_seconds,
+            "wall_text": _duration(r.wall_seconds) + ("" if same_steps else f" ({r.steps:,} steps)"),
+            "epoch_seconds": r.epoch_seconds, "work_steps": r.work_steps,
+            "extrapolated_seconds": r.extrapolated_seconds, "training_seconds": r.training_seconds,
+            "training_time_basis": r.training_time_basis,
+            "training_text": _duration(r.training_seconds) + (
+                " (extrapolated)" if mixed and not r.training_time_measured else ""),
+            "device_hours": r.device_hours, "cost": r.cost, "cost_text": _money(r.cost), "speedup": r.speedup,
+            "efficiency": r.efficiency,
+            "efficiency_text": _percent(r.efficiency), "iteration_time_ratio": r.iteration_time_ratio,
+            "ratio_text": _ratio(r.iteration_time_ratio),
             "status": r.status + (" (shared)" if r.shared_measurement else ""),
         })
     cfg = result.config
-    work = f"{cfg.steps} steps" if cfg.steps else f"{cfg.epochs} epochs"
+    label = training_label(result)
+    priced = result.price_per_hour is not None
+    if priced:
+        cost_note = (f"cost = learners × training hours × ${result.price_per_hour:g} per device-hour "
+                     f"({result.price_source}).")
+    else:
+        cost_note = f"cost: {result.price_source}; device-hours = learners × training hours are in the JSON."
     notes = [
         f"model {result.model} ({result.parameters:,} parameters) on {result.dataset.get('name', cfg.dataset)}"
         + (f"; input {result.input_adaptation}" if result.input_adaptation else "")
         + f"; strategy {cfg.strategy}, {result.device_kind}; precision {cfg.precision}.",
         "throughput: examples/s, mean ± σ/√n over the timed calls (warmup excluded); step: mean seconds per "
-        f"step; epoch = ⌊n_train/B⌋ steps; train time = {work} × step time; cost = learners × hours × "
-        f"${result.price_per_hour:g}/learner-hour ({result.price_source}).",
-        "strong: global batch fixed, speedup S = X(N)/X(1), efficiency S/N; weak: batch per learner fixed, "
-        "efficiency t_iter(1)/t_iter(N). '(shared)': the strong and weak runs had the same global batch and "
-        "share one measurement.",
+        "iteration; wall: the training loop's measured wall clock for the steps it ran (tracing and warmup "
+        "included).",
+        (f"training time ({label}): " + ("the wall clock of each job, which trained them in full." if all_measured
+                                         else f"⌊n_train/B⌋ steps per epoch × {cfg.epochs} epochs × mean step "
+                                              "time, not measured (each job ran only the steps in the wall "
+                                              "column).")),
+        cost_note,
+        "strong: effective batch fixed, speedup S = X(N)/X(1), efficiency S/N. weak: batch per learner fixed, "
+        "efficiency t_iter(1)/t_iter(N); t_iter(N)/t_iter(1) is the report's weak-scaling 'scaling efficiency' "
+        "(the increase in time to finish one iteration as learners increase; 1.00 = none). '(shared)': the strong "
+        "and weak runs had the same global batch and share one measurement.",
     ]
     base = result.baseline_learners
     if any(v != 1 for v in base.values()):
-        notes.append(f"speedups are relative to N0 = {base} learners, scaled by N0 (linear up to N0 assumed).")
+        notes.append(f"speedups and ratios are relative to N0 = {base} learners; speedups scaled by N0 (linear up "
+                     "to N0 assumed).")
+    if result.differences:
+        notes.append(f"differs from {result.report.get('source', 'the report')}: " + "; ".join(result.differences)
+                     + ".")
+    else:
+        notes.append(f"settings: {result.report.get('source', 'the report')} as written.")
     notes.extend(result.notes)
-    table = TableSpec(f"scale: data-parallel throughput, {result.model}{virtual}", [
+    columns = [
         Column("mode", "mode", justify="left"), Column("learners", "learners", "d"),
-        Column("devices", "devices", justify="left"), Column("global_batch", "global batch", ","),
+        Column("devices", "devices", justify="left"), Column("global_batch", "eff. batch", ","),
         Column("per_learner_batch", "per learner", ","), Column("step_ms", "step (ms)", ",.1f"),
-        Column("throughput_text", "examples/s ± sem"), Column("epoch_text", "epoch time"),
-        Column("train_text", f"train time ({work})"), Column("cost", "cost ($)", _money),
-        Column("speedup", "speedup", ".2f"), Column("efficiency_text", "efficiency"),
-        Column("status", "status", justify="left")], rows, notes=notes,
-        csv_columns=[Column(k, k) for k in ("mode", "learners", "devices", "global_batch", "per_learner_batch",
-                                            "step_ms", "throughput", "throughput_sem", "epoch_seconds",
-                                            "train_seconds", "cost", "speedup", "efficiency", "status")])
+        Column("throughput_text", "examples/s ± sem")]
+    work = f"{cfg.epochs} epochs"
+    if all_measured:
+        columns.append(Column("training_text", f"training time {work} (measured wall)"))
+    else:
+        steps = f", {result.runs[0].steps} steps" if same_steps and result.runs else ""
+        columns += [Column("wall_text", f"wall{steps} (measured)"),
+                    Column("training_text", f"{work} ({'extrapolated' if not mixed else 'see notes'})")]
+    columns += [
+        Column("cost_text", "cost ($)"), Column("speedup", "speedup", ".2f"),
+        Column("efficiency_text", "efficiency (conventional)"),
+        Column("ratio_text", "t_iter(N)/t_iter(1) (report)"), Column("status", "status", justify="left")]
+    table = TableSpec(f"scale: data-parallel scaling, {result.model}{virtual}", columns, rows, notes=notes,
+                      csv_columns=[Column(k, k) for k in (
+                          "mode", "learners", "devices", "global_batch", "per_learner_batch", "step_ms",
+                          "throughput", "throughput_sem", "steps", "wall_seconds", "epoch_seconds", "work_steps",
+                          "extrapolated_seconds", "training_seconds", "training_time_basis", "device_hours",
+                          "cost", "speedup", "efficiency", "iteration_time_ratio", "status")])
     return [table], []
 
 
@@ -89,57 +148,83 @@ def _axes_learners(ax, counts):
     ax.grid(True, which="both", alpha=0.3)
 
 
+def _nan(values):
+    return [float("nan") if v is None else v for v in values]
+
+
 def plots(result, run_dir: Path) -> list[Path]:
     from dltool.report.plots import figure, save_figure
 
     counts = sorted({r.learners for r in result.runs})
     tag = f"{result.model}, {result.device_kind}".replace("(virtual)", "(VIRTUAL devices)")
     colours = {"strong": "tab:blue", "weak": "tab:orange"}
+    cfg = result.config
+    label = training_label(result)
     paths = []
 
     fig, ax = figure(figsize=(7, 4.5))
     for mode, xs, ys, rows in _series(result, "throughput"):
+        batch = f"effective batch {cfg.global_batch}" if mode == "strong" else f"{cfg.per_learner_batch} per learner"
         ax.errorbar(xs, ys, yerr=[r.throughput_sem for r in rows], marker="o", capsize=3, color=colours[mode],
-                    label=f"{mode} (global batch {'fixed' if mode == 'strong' else 'N × per-learner'})")
+                    label=f"{mode} ({batch})")
         base = rows[0]
         ax.plot(xs, [base.throughput * x / base.learners for x in xs], linestyle="--", color=colours[mode],
                 alpha=0.5, label=f"{mode}: linear (ideal)")
     _axes_learners(ax, counts)
-    ax.set_ylabel("throughput (examples/s)")
+    ax.set_ylabel("average throughput (examples/s, warmup excluded)")
     ax.set_title(f"Throughput vs learners\n{tag}", fontsize=10)
     ax.legend(fontsize=8)
     paths.append(save_figure(fig, run_dir / "throughput.png"))
 
-    cfg = result.config
-    work = f"{cfg.steps} steps" if cfg.steps else f"{cfg.epochs} epochs"
     fig, ax = figure(figsize=(7, 4.5))
-    for mode, xs, ys, _ in _series(result, "train_seconds"):
-        ax.plot(xs, ys, marker="o", color=colours[mode], label=mode)
+    for mode, xs, ys, rows in _series(result, "training_seconds"):
+        ax.plot(xs, ys, marker="o", color=colours[mode], label=f"{mode}: training time ({label})")
+        if result.training_time_basis != "measured wall time":
+            ax.plot(xs, [r.wall_seconds for r in rows], marker="x", linestyle=":", color=colours[mode],
+                    label=f"{mode}: measured wall time of the {rows[0].steps}-step job")
     _axes_learners(ax, counts)
-    ax.set_ylabel(f"training time for {work} (s)")
-    ax.set_title(f"Training time vs learners\n{tag}", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("seconds")
+    ax.set_title(f"Training time vs learners ({label})\n{tag}", fontsize=10)
+    ax.legend(fontsize=7)
     paths.append(save_figure(fig, run_dir / "training_time.png"))
 
     fig, ax = figure(figsize=(7, 4.5))
-    for mode, xs, ys, _ in _series(result, "cost"):
-        ax.plot(xs, ys, marker="o", color=colours[mode], label=mode)
+    priced = result.price_per_hour is not None
+    for mode, xs, ys, _ in _series(result, "cost" if priced else "device_hours"):
+        ax.plot(xs, _nan(ys), marker="o", color=colours[mode], label=mode)
     _axes_learners(ax, counts)
-    ax.set_ylabel(f"cost of {work} (US$)")
-    ax.set_title(f"Cost vs learners at ${result.price_per_hour:g} per learner-hour\n{tag}", fontsize=10)
+    if priced:
+        ax.set_ylabel(f"training cost, {cfg.epochs} epochs (US$)")
+        ax.set_title(f"Training cost vs learners: learners × hours × ${result.price_per_hour:g} per device-hour\n"
+                     f"({label}) {tag}", fontsize=9)
+    else:
+        ax.set_ylabel(f"device-hours, {cfg.epochs} epochs (learners × hours)")
+        ax.set_title("No price for CPU/virtual devices: device-hours shown, cost = device-hours × price\n"
+                     f"({label}) {tag}", fontsize=9)
     ax.legend(fontsize=8)
     paths.append(save_figure(fig, run_dir / "cost.png"))
 
-    fig, ax = figure(figsize=(7, 4.5))
+    fig, (left, right) = figure(ncols=2, figsize=(11, 4.5))
+    weak = [(xs, ys) for mode, xs, ys, _ in _series(result, "iteration_time_ratio")
+            if mode == "weak" and any(y is not None for y in ys)]
+    for xs, ys in weak:
+        left.plot(xs, _nan(ys), marker="o", color=colours["weak"], label="weak: t_iter(N)/t_iter(1)")
+    left.axhline(1.0, linestyle="--", color="grey", linewidth=1, label="ideal (no increase)")
+    _axes_learners(left, counts)
+    left.set_ylabel("t_iter(N) / t_iter(1)")
+    left.set_title("Weak scaling, the report's scaling efficiency:\nincrease in time per iteration (higher is "
+                   "worse)", fontsize=9)
+    left.legend(fontsize=8)
     for mode, xs, ys, _ in _series(result, "efficiency"):
-        label = "strong: S(N)/N" if mode == "strong" else "weak: t_iter(1)/t_iter(N)"
-        ax.plot(xs, [y if y is not None else float("nan") for y in ys], marker="o", color=colours[mode],
-                label=label)
-    ax.axhline(1.0, linestyle="--", color="grey", linewidth=1, label="ideal")
-    _axes_learners(ax, counts)
-    ax.set_ylim(0, max(1.1, max((r.efficiency or 0) for r in result.runs) * 1.1))
-    ax.set_ylabel("scaling efficiency")
-    ax.set_title(f"Scaling efficiency vs learners\n{tag}", fontsize=10)
-    ax.legend(fontsize=8)
+        text = "strong: S(N)/N" if mode == "strong" else "weak: t_iter(1)/t_iter(N)"
+        right.plot(xs, _nan(ys), marker="o", color=colours[mode], label=text)
+    right.axhline(1.0, linestyle="--", color="grey", linewidth=1, label="ideal")
+    _axes_learners(right, counts)
+    right.set_ylim(0, max(1.1, max((r.efficiency or 0) for r in result.runs) * 1.1))
+    right.set_ylabel("efficiency (conventional)")
+    right.set_title("Conventional scaling efficiency (1.0 = ideal)", fontsize=9)
+    right.legend(fontsize=8)
+    fig.suptitle(tag, fontsize=9)
     paths.append(save_figure(fig, run_dir / "efficiency.png"))
     return paths
