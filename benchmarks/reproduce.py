@@ -404,6 +404,26 @@ def report_004_training(run: Runner) -> list[dict]:
                         f"{_num(r['train_seconds'])} s", doc["_command"], tol=None, verdict="measured (short run)",
                         reason="The homework's target is 94 % within 100 epochs of ResNet-44; a short run on the "
                                "2,000-image sample shows learning and the cost per M, not the target."))
+    doc = run("scale", "--quick")
+    for r in doc["runs"]:
+        cost = "n/a (no price for CPU devices)" if r["cost"] is None else f"${r['cost']:.4f}"
+        rows.append(row("004", "P2.1–2.4", f"{r['mode']} scaling, {r['devices']}, global batch {r['global_batch']}, "
+                        f"{quick}", "throughput; 10-epoch training time; cost; t_iter(N)/t_iter(1)", None,
+                        f"{r['throughput']:,.0f} examples/s; {r['training_seconds'] / 60:.1f} min "
+                        f"({'measured' if r['training_time_measured'] else 'extrapolated'}); {cost}; "
+                        + ("—" if r["iteration_time_ratio"] is None else f"{r['iteration_time_ratio']:.2f}"),
+                        doc["_command"], tol=None, verdict="measured (short run)",
+                        reason="The homework runs ResNet-50 on 1–16 K80 GPUs; here virtual CPU devices, so the "
+                               "numbers show the method, not GPU scaling."))
+    doc = run("allreduce", "--quick")
+    for r in doc["train"]:
+        if r["speedup"] is not None and r["devices"] > 1:
+            rows.append(row("004", "P2.5–2.6", f"{r['strategy']} {r['implementation']}, {r['devices']} devices, "
+                            f"{quick}", "throughput vs 1 device", None,
+                            f"{r['throughput']:,.0f} examples/s, ×{r['speedup']:.2f}", doc["_command"], tol=None,
+                            verdict="measured (short run)",
+                            reason=f"virtual CPU devices; memcpy on {doc['memcpy_bytes'] / 2**20:.0f} MiB: "
+                                   f"{doc['memcpy_bandwidth'] / 1e9:.1f} GB/s; NCCL needs GPUs"))
     doc = run("eggholder", "--quick")
     for depth, best in sorted(doc["best"].items()):
         rows.append(row("004", "P5.1", f"best {depth}-layer network, {quick}", "test RMSE (function units)",

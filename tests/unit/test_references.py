@@ -79,3 +79,21 @@ def test_filters_lr_sweep_runs_at_the_reports_16_filters():
     cfg = FiltersConfig()
     assert cfg.lr_filters == 16 and cfg.batch_size == 50 and cfg.epochs == 10
     assert {f for f, _, sweeps in cfg.grid() if "lr" in sweeps} == {16}
+
+
+def test_cnn_long_reference_is_report_001_exercise_3():
+    text = report("001")
+    assert "test accuracy 0.992" in text and "Total Training Time: 107.767 seconds" in text
+    assert "Batch size:** 50" in text and "Epochs:** 30" in text and "Learning rate:** 1e-4" in text
+    assert common.CNN_LONG_REFERENCE == (50, 30, 0.992)
+    assert common.FAST_REFERENCE == (107.8, 0.992)
+
+
+def test_report_001_sweeps_are_presets():
+    from dltool.experiments import fit_line
+    from dltool.experiments.mnist import softmax
+
+    assert fit_line.FitLineConfig(preset="report001-compare").grid() == [
+        ("gd", 0.01, None), ("momentum", 0.01, 0.8), ("adam", 0.05, None)]  # report 001 §2.4
+    assert ("adam", 0.5, None) in fit_line.FitLineConfig(preset="report001-adam").grid()  # its fastest
+    assert ("adam", 0.001, None) in softmax.SoftmaxConfig(preset="report001-adam").grid()  # its best on MNIST
