@@ -45,7 +45,7 @@ def test_filters_grid_trains_the_shared_run_once():
     cfg = filters.FiltersConfig()
     grid = cfg.grid()
     assert len(grid) == 4 + 6 - 1  # F = 16, lr 0.1 is in both sweeps
-    assert (32, 0.1, "lr+filters") in grid
+    assert (16, 0.1, "lr+filters") in grid
     with pytest.raises(UsageError):
         filters.FiltersConfig(filters=[], lrs=[]).validate()
     with pytest.raises(UsageError):
