@@ -334,9 +334,11 @@ def filters_plots(result, run_dir: Path) -> list[Path]:
         a2.set_xlabel("filters F (log scale)")
         a2.set_ylabel("training seconds (log scale)")
         a2.set_title("Runtime vs F")
+        from matplotlib.ticker import NullLocator
+
         for ax in (a1, a2):
             ax.set_xticks(fs, [str(f) for f in fs])
-            ax.minorticks_off()
+            ax.xaxis.set_minor_locator(NullLocator())  # keep the log y axis' minor labels (a narrow range has no major tick)
         a3.plot([r.params for r in f_runs], [r.test_accuracy for r in f_runs], "o-", color="tab:green")
         for r in f_runs:
             a3.annotate(f"F={r.filters}", (r.params, r.test_accuracy), fontsize=7, textcoords="offset points",
