@@ -207,10 +207,9 @@ def make_optimizer(name: str, lr: float | object, momentum: float = 0.9, default
     import keras
 
     key = canonical(name)
-    if check_defaults(defaults) == "tf1":
+    tf1 = check_defaults(defaults) == "tf1"
+    if tf1:
         kwargs = {**TF1_DEFAULTS.get(key, {}), **kwargs}
-        if key == "rmsprop":
-            return rmsprop_tf1(learning_rate=lr if not isinstance(lr, (int, float)) else check_lr(lr), **kwargs)
     if isinstance(lr, (int, float)):
         lr = check_lr(lr)
     if key in ("momentum", "nesterov", "rmsprop-nesterov") and not 0 <= momentum < 1:
@@ -227,7 +226,7 @@ def make_optimizer(name: str, lr: float | object, momentum: float = 0.9, default
     if key == "adadelta":
         return opt.Adadelta(learning_rate=lr, **kwargs)
     if key == "rmsprop":
-        return opt.RMSprop(learning_rate=lr, **kwargs)
+        return (rmsprop_tf1 if tf1 else opt.RMSprop)(learning_rate=lr, **kwargs)
     if key == "rmsprop-nesterov":
         return rmsprop_nesterov(learning_rate=lr, momentum=momentum, **kwargs)
     if key == "adam":

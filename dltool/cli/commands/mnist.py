@@ -124,7 +124,7 @@ def softmax(
         momentums=_optional_list(momentums, "--momentums") if momentums is not None or not quick else [],
         momentum_lrs=_floats(momentum_lrs, "--momentum-lrs"), steps=steps or (200 if quick else None),
         batch_size=batch_size, loss=loss.strip().lower(), dataset=dataset, data_dir=data_dir,
-        holdout=0 if quick or subset else 5000, optimizer_defaults=optimizer_defaults.strip().lower(),
+        optimizer_defaults=optimizer_defaults.strip().lower(),
         preset=preset.strip().lower(),
         init=init.strip().lower(),
         subset=subset or (10_000 if quick else None), test_subset=test_subset or (2_000 if quick else None),
