@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# one matmul-peak cache per test session (measured once, never the user's ~/.cache)
+os.environ.setdefault("DLTOOL_CACHE_DIR", tempfile.mkdtemp(prefix="dltool-test-cache-"))
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
