@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from dltool.engine.fused import apply_gradients, fusable
 from dltool.engine.timing import StepTimer, Throughput
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -74,6 +75,9 @@ class FitResult:
     time_to_target: float | None = None  # training seconds until the target accuracy was first reached
     epoch_of_target: float | None = None
     evals: list[dict] = field(default_factory=list)  # {"step", "epoch", "loss", "accuracy", "train_seconds"}
+    flops_per_example: float | None = None  # training FLOPs per example: 3 × forward (2 × MACs), see train_flops
+    peak_flops: float | None = None  # measured matmul peak at this precision (engine/peak.py)
+    mfu: float | None = None  # model FLOPs utilisation: flops_per_example × examples/s ÷ peak_flops
 
     @property
     def final_loss(self) -> float:
@@ -154,7 +158,7 @@ class Engine:
 
     def __init__(self, model_fn: Callable[[], Any], optimizer_fn: Callable[[], Any], *, loss: str | Callable = "sce",
                  classification: bool | None = None, strategy: Any = None, precision: str = "fp32",
-                 jit_compile: bool = False):
+                 jit_compile: bool = False, fused: bool = True):
         import keras
         import tensorflow as tf
 
@@ -180,6 +184,8 @@ class Engine:
                 self.optimizer.build(self.model.trainable_variables)
         finally:
             keras.config.set_dtype_policy(previous)
+        # fused optimizer kernels (engine/fused.py) where they reproduce the Keras update; never with loss scaling
+        self.fused = bool(fused) and fusable(self.optimizer, self.num_replicas)
         self._initial_weights = [v.numpy() for v in self.model.variables]
         self._initial_opt = [v.numpy() for v in self.optimizer.variables]
         self._train_fn = None
@@ -200,6 +206,29 @@ class Engine:
     @property
     def num_replicas(self) -> int:
         return self.strategy.num_replicas_in_sync
+
+    def train_flops(self) -> float | None:
+        """Training FLOPs per example: 3 × the forward FLOPs (forward 2 × MACs, counted per layer by
+        dltool.archcalc from the built model; backward ≈ 2 × forward: gradients to inputs and to weights).
+        The convention of PaLM's MFU and of Chinchilla's 6·N per token; element-wise work is not counted.
+        None where the model cannot be counted (a layer archcalc does not know counts 0)."""
+        if getattr(self, "_train_flops", 0) == 0:
+            try:
+                from dltool.archcalc.keras_model import report_from_model
+
+                macs = report_from_model(self.model).total_macs
+                self._train_flops = 3.0 * 2.0 * macs if macs > 0 else None
+            except Exception:  # a model archcalc cannot walk (subclassed, no graph): no MFU rather than no run
+                self._train_flops = None
+        return self._train_flops
+
+    def peak(self) -> float | None:
+        """The measured matmul peak FLOP/s at this engine's precision on its first device (cached per machine)."""
+        from dltool.engine.peak import matmul_peak
+
+        device = "/gpu:0" if self.tf.config.list_logical_devices("GPU") else "/cpu:0"
+        precision = "fp32" if self.precision == "fp32" else self.precision
+        return matmul_peak(precision, device)
 
     # ---- data --------------------------------------------------------------------------------------------
     def dataset(self, x, y, batch_size: int, *, shuffle: bool = False, seed: int = 0, repeat: bool = False,
@@ -230,6 +259,7 @@ class Engine:
         tf, model, optimizer, strategy = self.tf, self.model, self.optimizer, self.strategy
         loss_fn, classification = self._loss, self.classification
         fp16 = self.precision == "fp16"
+        fused = self.fused
 
         def step(x, y):
             with tf.GradientTape() as tape:
@@ -241,7 +271,8 @@ class Engine:
                 scaled = optimizer.scale_loss(loss) if fp16 else loss
             variables = model.trainable_variables
             grads = tape.gradient(scaled, variables)
-            optimizer.apply_gradients(zip(grads, variables))
+            # THE one place gradients are applied (fused kernels where exact, see engine/fused.py)
+            apply_gradients(optimizer, grads, variables, fused=fused)
             if classification:
                 correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(out, axis=-1, output_type=tf.int32),
                                                          tf.cast(tf.reshape(y, [-1]), tf.int32)), tf.float32))
@@ -450,5 +481,20 @@ class Engine:
         result.wall_seconds = time.perf_counter() - wall_start
         result.step_time = timer.mean_step_time()
         result.throughput = timer.throughput(step_batch)
+        self._add_mfu(result, step_batch)
         return result
+
+    def _add_mfu(self, result: FitResult, step_batch: int) -> None:
+        """MFU of the timed steps: all replicas' examples per second × FLOPs per example ÷ (peak × replicas)."""
+        from dltool.engine.peak import mfu
+
+        flops = self.train_flops()
+        if not flops or not result.step_time or not math.isfinite(result.step_time):
+            return
+        result.flops_per_example = flops
+        result.peak_flops = self.peak()
+        gpus = len(self.tf.config.list_logical_devices("GPU"))
+        # N replicas on GPUs have N peaks; N virtual CPU devices share the same cores: one machine's peak
+        devices = min(self.num_replicas, gpus) if gpus else 1
+        result.mfu = mfu(flops * step_batch / result.step_time, (result.peak_flops or 0) * devices)
 
