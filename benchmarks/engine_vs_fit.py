@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--skip-nojit", action="store_true", help="skip the fit(jit_compile=False) row")
+    parser.add_argument("--precisions", default="fp32,bf16", help="engine precisions, comma-separated")
+    parser.add_argument("--unfused", action="store_true", help="also run the engine with Keras' own update")
     args = parser.parse_args()
 
     import keras
@@ -54,23 +56,28 @@ def main() -> None:
         model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)
         return time.perf_counter() - start
 
-    def engine_fit(precision: str) -> tuple[float, float]:
+    def engine_fit(precision: str, fused: bool):
         set_seed(0)
-        engine = Engine(deep_mnist_cnn, lambda: make_optimizer("adam", 1e-4), precision=precision)
+        engine = Engine(deep_mnist_cnn, lambda: make_optimizer("adam", 1e-4), precision=precision, fused=fused)
         start = time.perf_counter()
         result = engine.fit(x, y, FitConfig(epochs=1, batch_size=args.batch_size, evaluate=False))
-        return time.perf_counter() - start, result.final_loss
+        return time.perf_counter() - start, result
 
     baseline = plain_fit("auto")
-    rows.append(("plain model.fit (Keras defaults), fp32", baseline))
+    rows.append(("plain model.fit (Keras defaults), fp32", baseline, None))
     if not args.skip_nojit:
-        rows.append(("model.fit(jit_compile=False), fp32", plain_fit(False)))
-    for precision in ("fp32", "bf16"):
-        seconds, loss = engine_fit(precision)
-        rows.append((f"dltool engine, {precision} (final loss {loss:.3f})", seconds))
+        rows.append(("model.fit(jit_compile=False), fp32", plain_fit(False), None))
+    for precision in args.precisions.split(","):
+        for fused in ((False, True) if args.unfused else (True,)):
+            seconds, result = engine_fit(precision, fused)
+            label = f"engine {precision}{'' if fused else ' (Keras update)'} loss {result.final_loss:.3f}"
+            rows.append((label, seconds, result))
     print(f"Deep-MNIST CNN, {args.steps} steps of batch {args.batch_size} on MNIST, {os.cpu_count()} CPUs")
-    for label, seconds in rows:
-        print(f"  {label:<48} {seconds:7.2f} s   {baseline / seconds:5.2f}× vs plain fit")
+    print(f"  {'':<44} {'wall':>8}  {'vs fit':>6}  {'img/s':>7}  {'MFU':>6}  (img/s and MFU: timed steps)")
+    for label, seconds, result in rows:
+        rate = (args.batch_size / result.step_time) if result else args.steps * args.batch_size / seconds
+        mfu = f"{100 * result.mfu:5.1f}%" if result and result.mfu else "     -"
+        print(f"  {label:<44} {seconds:7.2f}s  {baseline / seconds:5.2f}×  {rate:7.0f}  {mfu}")
 
 
 if __name__ == "__main__":

@@ -489,12 +489,18 @@ class Engine:
         from dltool.engine.peak import mfu
 
         flops = self.train_flops()
-        if not flops or not result.step_time or not math.isfinite(result.step_time):
+        if math.isfinite(result.step_time) and result.step_time > 0:
+            seconds_per_step = result.step_time
+        elif result.steps and result.train_seconds > 0:  # one compiled call: nothing after warmup to time alone
+            seconds_per_step = result.train_seconds / result.steps
+        else:
+            return
+        if not flops:
             return
         result.flops_per_example = flops
         result.peak_flops = self.peak()
         gpus = len(self.tf.config.list_logical_devices("GPU"))
         # N replicas on GPUs have N peaks; N virtual CPU devices share the same cores: one machine's peak
         devices = min(self.num_replicas, gpus) if gpus else 1
-        result.mfu = mfu(flops * step_batch / result.step_time, (result.peak_flops or 0) * devices)
+        result.mfu = mfu(flops * step_batch / seconds_per_step, (result.peak_flops or 0) * devices)
 

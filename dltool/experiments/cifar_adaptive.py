@@ -160,6 +160,7 @@ class AdaptiveRun:
     timed_steps: int  # steps that step_time rests on (all but the first call's)
     tracing_seconds: float | None  # train_seconds − steps × step_time: what the first call cost beyond its steps
     examples_per_second: float | None
+    mfu: float | None = None  # model FLOPs utilisation over the timed steps (engine/loop.py)
 
 
 @dataclass
@@ -179,6 +180,8 @@ class MethodRow:
     test_accuracy_dropout: float | None  # Keras' inverted dropout: no weights scaled at test time
     status: str | None = None  # part 2's run status
     status_dropout: str | None = None
+    mfu: float | None = None  # part 2's run (no dropout)
+    mfu_dropout: float | None = None
 
 
 @dataclass
@@ -336,7 +339,7 @@ def _run(cfg: CifarAdaptiveConfig, on_run: Callable[[AdaptiveRun], None] | None,
                 step_time=step_time, timed_steps=max(0, fit.steps - min(chunk, fit.steps)),
                 tracing_seconds=fit.train_seconds - fit.steps * step_time if step_time else None,
                 examples_per_second=(fit.throughput.mean if fit.throughput and np.isfinite(fit.throughput.mean)
-                                     else None))
+                                     else None), mfu=fit.mfu)
             if dropout and dropout_check is None:
                 dropout_check = check_dropout_scaling(engine.model, x_test[:256], keep_probs(cfg, True),
                                                       data.y_test[:256])
@@ -410,7 +413,8 @@ def summary_rows(cfg: CifarAdaptiveConfig, runs: list[AdaptiveRun]) -> list[Meth
             time_ratio=ratio, time_ratio_incl_tracing=raw_ratio, timed_steps=timed,
             test_accuracy=plain.test_accuracy if plain else None,
             test_accuracy_dropout=drop.test_accuracy if drop else None,
-            status=plain.status if plain else None, status_dropout=drop.status if drop else None))
+            status=plain.status if plain else None, status_dropout=drop.status if drop else None,
+            mfu=plain.mfu if plain else None, mfu_dropout=drop.mfu if drop else None))
     return rows
 
 

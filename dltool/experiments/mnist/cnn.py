@@ -142,6 +142,8 @@ class CnnRun:
     step_ms: float | None
     images_per_second: float | None
     images_per_second_sem: float | None
+    mfu: float | None = None  # model FLOPs utilisation over the timed steps (engine/loop.py)
+    peak_flops: float | None = None  # the measured matmul peak MFU divides by
     epochs: list[dict] = field(default_factory=list)  # per epoch: train loss / accuracy, test accuracy, seconds
     evals: list[dict] = field(default_factory=list)  # every evaluation: step, epoch, accuracy, train seconds
 
@@ -250,7 +252,7 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
             step_ms=fit.step_time * 1000 if fit.step_time == fit.step_time else None,
             images_per_second=tp.mean if ok else (
                 fit.steps * batch / fit.train_seconds if fit.train_seconds > 0 else None),
-            images_per_second_sem=tp.sem if ok else None,
+            images_per_second_sem=tp.sem if ok else None, mfu=fit.mfu, peak_flops=fit.peak_flops,
             epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
                      "test_accuracy": e.eval_accuracy, "seconds": e.seconds} for e in fit.epochs],
             evals=[{k: v[k] for k in ("step", "epoch", "accuracy", "train_seconds")} for v in fit.evals])

@@ -145,6 +145,7 @@ class SoftmaxRun:
     train_seconds: float  # compiled training calls only
     seconds: float  # this setting end to end (engine build or reset, data pipeline, training, test)
     time_to_target: float | None
+    mfu: float | None = None  # model FLOPs utilisation of the training steps (engine/loop.py)
     curve_steps: list[int] = field(default_factory=list)  # thinned training loss curve
     curve_loss: list[float] = field(default_factory=list)
 
@@ -223,7 +224,7 @@ def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
             test_accuracy=test_acc, test_loss=test_loss,
             reference=ref, reference_source=common.SOFTMAX_SOURCE if ref is not None else None,
             final_loss=sum(tail) / len(tail) if tail else None, steps=fit.steps, train_seconds=fit.train_seconds,
-            seconds=time.perf_counter() - t0, time_to_target=fit.time_to_target, curve_steps=steps,
+            seconds=time.perf_counter() - t0, time_to_target=fit.time_to_target, mfu=fit.mfu, curve_steps=steps,
             curve_loss=curve)
         runs.append(record)
         if progress is not None:

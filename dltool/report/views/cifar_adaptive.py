@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dltool.report.tables import Column, TableSpec
+from dltool.report.views.common import MFU_COLUMN, mfu_note
 
 
 def _acc(value) -> str:
@@ -30,7 +31,8 @@ def tables(result):
              "time_ratio_shown": r.time_ratio if (r.timed_steps or 0) >= MIN_TIMED_STEPS else None,
              "time_ratio": r.time_ratio, "time_ratio_incl_tracing": r.time_ratio_incl_tracing,
              "timed_steps": r.timed_steps, "status": _status(r), "test_accuracy": r.test_accuracy,
-             "test_accuracy_dropout": r.test_accuracy_dropout} for r in result.rows]
+             "test_accuracy_dropout": r.test_accuracy_dropout, "mfu": r.mfu, "mfu_dropout": r.mfu_dropout}
+            for r in result.rows]
     data = result.dataset
     epochs = max((r.epochs_run for r in result.runs), default=0)
     timed = min((r.timed_steps for r in result.rows if r.timed_steps is not None), default=None)
@@ -78,6 +80,7 @@ def tables(result):
                      f"{100 * check['same_predictions']:.0f} %"
                      + (f" (the model computes in {cfg.precision}: Δ is its rounding)" if cfg.precision != "fp32"
                         else ""))
+    notes.append(mfu_note())
     diverged = [f"{r.method} (part {r.part})" for r in result.runs if r.status == "diverged"]
     if diverged:
         notes.append("diverged (stopped early): " + ", ".join(diverged))
@@ -87,7 +90,8 @@ def tables(result):
         Column("final_loss_dropout", "final loss (dropout)", ".4f"),
         Column("best_loss_dropout", "best loss (dropout)", ".4f"), Column("status", "status", justify="left"),
         Column("seconds", "time s", ".1f"), Column("seconds_dropout", "time s (dropout)", ".1f"),
-        Column("time_ratio_shown", "time ratio (tracing excl.)", ".2f"),
+        Column("time_ratio_shown", "time ratio (tracing excl.)", ".2f"), MFU_COLUMN,
+        Column("mfu_dropout", "MFU (dropout)", ".1%"),
         Column("test_accuracy", "test acc", _acc), Column("test_accuracy_dropout", "test acc (dropout)", _acc)],
         rows, notes=notes, csv_columns=[
             Column("method", "method"), Column("lr", "lr"), Column("final_loss", "final_loss"),
@@ -96,7 +100,8 @@ def tables(result):
             Column("seconds", "seconds"), Column("seconds_dropout", "seconds_dropout"),
             Column("time_ratio", "time_ratio"), Column("time_ratio_incl_tracing", "time_ratio_incl_tracing"),
             Column("timed_steps", "timed_steps"), Column("test_accuracy", "test_accuracy"),
-            Column("test_accuracy_dropout", "test_accuracy_dropout")])
+            Column("test_accuracy_dropout", "test_accuracy_dropout"), Column("mfu", "mfu"),
+            Column("mfu_dropout", "mfu_dropout")])
     return [table], []
 
 

@@ -18,3 +18,13 @@ def _shape(shape) -> str:
 
 def _sig(value: Any, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
+
+
+# MFU: one column and one note for every training table (the numbers come from engine/loop.py's FitResult)
+MFU_COLUMN = Column("mfu", "MFU", ".1%")
+
+
+def mfu_note(peak_flops: float | None = None, precision: str | None = None) -> str:
+    peak = f" ({peak_flops / 1e9:,.0f} GFLOP/s at {precision})" if peak_flops and precision else ""
+    return ("MFU: model FLOPs per second (3 × forward FLOPs per example, forward = 2 × MACs counted per layer) ÷ "
+            f"this machine's measured matmul peak{peak}, over the timed steps.")

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from dltool.report.tables import Column, TableSpec
+from dltool.report.views.common import MFU_COLUMN, mfu_note
 
 ACC = ".4f"
 
@@ -39,7 +40,8 @@ def softmax_tables(result):
                      "reference": r.reference, "reference_source": r.reference_source,
                      "delta": _delta(r.test_accuracy, r.reference),
                      "outcome": r.outcome, "final_loss": r.final_loss, "steps": r.steps,
-                     "time_to_target": r.time_to_target, "train_seconds": r.train_seconds, "seconds": r.seconds})
+                     "time_to_target": r.time_to_target, "train_seconds": r.train_seconds, "seconds": r.seconds,
+                     "mfu": r.mfu})
     columns = [Column("optimizer", "optimizer", justify="left"), Column("lr", "lr", "g"),
                Column("momentum", "μ", "g"), Column("test_accuracy", "test acc", ACC),
                Column("reference", "report", ACC), Column("delta", "Δ", "+.4f"),
@@ -47,7 +49,7 @@ def softmax_tables(result):
                Column("steps", "steps", ",")]
     if cfg.target_accuracy is not None:
         columns.append(Column("time_to_target", f"s to {cfg.target_accuracy:g}", ".2f"))
-    columns += [Column("train_seconds", "train s", ".2f"), Column("seconds", "s", ".2f")]
+    columns += [Column("train_seconds", "train s", ".2f"), MFU_COLUMN, Column("seconds", "s", ".2f")]
     notes = [
         f"softmax regression {'×'.join(str(v) for v in result.data['input_shape'])} → {result.data['num_classes']}, "
         f"batch {cfg.batch_size}, "
@@ -59,6 +61,7 @@ def softmax_tables(result):
         "end to end (engine build or reset, input pipeline, training, test).",
         f"{len(result.runs)} settings in {result.wall_seconds:.1f} s after TensorFlow started, "
         f"{result.engines_built} engines (one trace per optimizer, learning rates reuse it).",
+        mfu_note(),
     ]
     if cfg.loss == "stable" and any(r.reference is not None and r.reference < 0.2 for r in result.runs):
         notes.append("report 0.098 = 980/10,000 test zeros: argmax of NaN logits, from the report's naive loss; "
@@ -149,7 +152,7 @@ def cnn_tables(result):
                      "delta": _delta(r.test_accuracy, r.reference), "train_seconds": r.train_seconds,
                      "time_to_target": r.time_to_target, "images_per_second": r.images_per_second,
                      "images_per_second_sem": r.images_per_second_sem, "step_ms": r.step_ms, "status": r.status,
-                     "wall_seconds": r.wall_seconds})
+                     "wall_seconds": r.wall_seconds, "mfu": r.mfu})
     columns = [Column("batch_size", "batch", ","), Column("epochs_run", "epochs", ".2f"),
                Column("steps", "steps", ","), Column("test_accuracy", "test acc", ACC),
                Column("reference", "report", ACC), Column("delta", "Δ", "+.4f"),
@@ -157,7 +160,7 @@ def cnn_tables(result):
     if cfg.target_accuracy is not None:
         columns.append(Column("time_to_target", f"s to {cfg.target_accuracy:g}", ".2f"))
     columns += [Column("images_per_second", "images/s", ",.0f"),
-                Column("images_per_second_sem", "± sem", ",.0f"), Column("step_ms", "ms/step", ".2f"),
+                Column("images_per_second_sem", "± sem", ",.0f"), Column("step_ms", "ms/step", ".2f"), MFU_COLUMN,
                 Column("status", "status", justify="left"), Column("wall_seconds", "wall s", ".1f")]
     model = "Deep-MNIST CNN" if cfg.model == "deep" else "fast99 CNN"
     params = result.runs[0].params if result.runs else 0
@@ -168,7 +171,8 @@ def cnn_tables(result):
              + (f", initial values: {cfg.init}" if cfg.model == "deep" else ""),
              _data_note(result), _ref_note(result),
              "train s: compiled training steps (tracing excluded by a warm-up step, test evaluations excluded); "
-             "images/s: mean ± standard error over the timed calls; wall s: the fit with its evaluations."]
+             "images/s: mean ± standard error over the timed calls; wall s: the fit with its evaluations.",
+             mfu_note(next((r.peak_flops for r in result.runs if r.peak_flops), None), cfg.precision)]
     if cfg.preset == "fast99" and cfg.dataset == "mnist":
         notes.append("report: 0.992 after 107.8 s of training (report 001; 2.7 s per epoch: a GPU's time, not "
                      "comparable with this machine's).")
