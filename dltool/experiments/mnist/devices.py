@@ -92,6 +92,7 @@ class DevicesRun:
     speedup: float | None = None  # vs 1 device at the same batch (same run of this command)
     reference_gpu_seconds: float | None = None  # report 000 §4.1: its GPUs' training time (one epoch)
     reference_source: str | None = None
+    mfu: float | None = None  # model FLOPs utilisation of the timed steps (N virtual devices: one machine's peak)
 
 
 @dataclass
@@ -164,7 +165,8 @@ def measure(config: dict) -> dict:
                   "step_ms": step_ms,
                   "step_ms_sem": sem, "images_per_second": ips,
                   "images_per_second_sem": tp.sem if ips is not None else None,
-                  "seconds_per_epoch": len(data.x_train) / ips if ips else None, "train_seconds": fit.train_seconds}
+                  "seconds_per_epoch": len(data.x_train) / ips if ips else None, "train_seconds": fit.train_seconds,
+                  "mfu": fit.mfu}
         runs.append(record)
         workers.report({"event": "mnist_run", "run": record})
         progress.end_run(f"{step_ms or 0:.1f} ms/step, {ips or 0:,.0f} images/s")

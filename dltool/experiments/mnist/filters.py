@@ -103,6 +103,7 @@ class FiltersRun:
     train_seconds: float  # compiled steps, tracing and evaluation excluded
     seconds_per_epoch: float | None
     images_per_second: float | None
+    mfu: float | None = None  # model FLOPs utilisation of the training steps (engine/loop.py)
     epochs: list[dict] = field(default_factory=list)  # epoch, train loss / accuracy, validation loss / accuracy
 
 
@@ -177,7 +178,7 @@ def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
             test_loss=test_loss if math.isfinite(test_loss) else None, train_seconds=fit.train_seconds,
             seconds_per_epoch=fit.train_seconds / epochs_run if fit.steps else None,
             images_per_second=fit.steps * cfg.batch_size / fit.train_seconds if fit.train_seconds > 0 else None,
-            epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
+            mfu=fit.mfu, epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
                      "val_loss": e.eval_loss, "val_accuracy": e.eval_accuracy, "seconds": e.seconds}
                     for e in fit.epochs])
         runs.append(record)

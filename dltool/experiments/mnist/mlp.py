@@ -234,6 +234,7 @@ class MlpRun:
     share_small: float  # share of those weights with |w| < 1e-3
     train_seconds: float
     time_to_target: float | None
+    mfu: float | None = None  # model FLOPs utilisation of the training steps (engine/loop.py)
     epochs: list[dict] = field(default_factory=list)  # epoch, train loss, running train accuracy, test accuracy
     reference: list[dict] = field(default_factory=list)  # report 003's numbers for this run: quantity, value, source
 
@@ -379,7 +380,7 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
             params=int(engine.model.count_params()), status=fit.status, steps=fit.steps, train_accuracy=train_acc,
             test_accuracy=test_acc, test_loss=test_loss if math.isfinite(test_loss) else None,
             mean_abs_weight=float(kernel.mean()), share_small=float((kernel < SMALL).mean()),
-            train_seconds=fit.train_seconds, time_to_target=fit.time_to_target,
+            train_seconds=fit.train_seconds, time_to_target=fit.time_to_target, mfu=fit.mfu,
             epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
                      "test_accuracy": e.eval_accuracy} for e in fit.epochs],
             reference=[asdict(ref) for ref in cfg.references(variant)])

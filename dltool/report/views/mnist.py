@@ -267,8 +267,8 @@ def filters_tables(result):
                  "reference_test_error": r.reference_test_error, "train_seconds": r.train_seconds,
                  "reference_cpu_seconds": r.reference_cpu_seconds, "reference_gpu_seconds": r.reference_gpu_seconds,
                  "reference_source": r.reference_source,
-                 "seconds_per_epoch": r.seconds_per_epoch, "images_per_second": r.images_per_second}
-                for r in f_runs]
+                 "seconds_per_epoch": r.seconds_per_epoch, "images_per_second": r.images_per_second,
+                 "mfu": r.mfu} for r in f_runs]
         tables.append(TableSpec(f"mnist filters: width F at lr {cfg.lr:g}", [
             Column("filters", "F", ","), Column("params", "params", ","),
             Column("params_by_hand", "9F²+6283F+1418", ","), Column("reference_params", "report", ","),
@@ -277,7 +277,8 @@ def filters_tables(result):
             Column("reference_test_error", "report err", ACC), Column("train_seconds", "train s", ".1f"),
             Column("reference_cpu_seconds", "report CPU s", ".2f"),
             Column("reference_gpu_seconds", "report GPU s", ".2f"),
-            Column("seconds_per_epoch", "s/epoch", ".2f"), Column("images_per_second", "images/s", ",.0f")], rows,
+            Column("seconds_per_epoch", "s/epoch", ".2f"), Column("images_per_second", "images/s", ",.0f"),
+            MFU_COLUMN], rows,
             notes=common_notes + [
                 "params: Keras' count; report: report 002's count (Table 1). report val / err / CPU s / GPU s: "
                 "report 002's validation accuracy, test error and 10-epoch runtimes on its own (unnamed) CPU and "
@@ -385,7 +386,7 @@ def mlp_tables(result):
                      "delta": _delta(r.test_accuracy, ref_test), "mean_abs_weight": r.mean_abs_weight,
                      "reference_mean_abs_weight": ref_w, "share_small": r.share_small,
                      "time_to_target": r.time_to_target, "train_seconds": r.train_seconds,
-                     "reference_train_seconds": _mlp_ref(r, "train_seconds")})
+                     "reference_train_seconds": _mlp_ref(r, "train_seconds"), "mfu": r.mfu})
     columns = [Column("name", "run", justify="left"), Column("studies", "studies", justify="left"),
                Column("hidden", "hidden"), Column("optimizer", "opt", justify="left"), Column("lr", "lr"),
                Column("regularisation", "regularisation", justify="left"), Column("params", "params", ","),
@@ -396,7 +397,7 @@ def mlp_tables(result):
     if cfg.target_accuracy is not None:
         columns.append(Column("time_to_target", f"s to {cfg.target_accuracy:g}", ".2f"))
     columns += [Column("train_seconds", "train s", ".1f"),
-                Column("reference_train_seconds", "report s (its machine)", ".0f")]
+                Column("reference_train_seconds", "report s (its machine)", ".0f"), MFU_COLUMN]
     notes = [f"MLP on {result.data['name']}, batch {cfg.batch_size}, {cfg.epochs} epoch(s), ReLU; base: 784-100-10, "
              f"SGD lr {cfg.lr:g}, L2 {cfg.l2:g}·Σw² on the hidden weights; diminishing lr: k counts "
              f"{cfg.decay_unit}s; L1: {mlp_l1_text(cfg)}", _data_note(result),
@@ -548,7 +549,7 @@ def devices_tables(result):
              "step_ms": r.step_ms, "step_ms_sem": r.step_ms_sem, "images_per_second": r.images_per_second,
              "images_per_second_sem": r.images_per_second_sem, "seconds_per_epoch": r.seconds_per_epoch,
              "speedup": r.speedup, "virtual": r.virtual, "reference_gpu_seconds": r.reference_gpu_seconds,
-             "reference_source": r.reference_source} for r in result.runs]
+             "reference_source": r.reference_source, "mfu": r.mfu} for r in result.runs]
     model = {"deep": "Deep-MNIST CNN", "fast": "fast99 CNN", "mlp": "MLP 784-100-10", "softmax": "softmax"}[cfg.model]
     notes = [f"{model}, {cfg.optimizer} lr {cfg.lr:g}, MirroredStrategy, {cfg.steps} timed steps per setting after "
              f"a warm-up step, precision {cfg.precision}; batch = global batch, split evenly over the devices.",
@@ -567,8 +568,8 @@ def devices_tables(result):
         Column("per_device_batch", "per device", ","), Column("step_ms", "ms/step", ".2f"),
         Column("step_ms_sem", "± sem", ".2f"), Column("images_per_second", "images/s", ",.0f"),
         Column("images_per_second_sem", "± sem", ",.0f"), Column("seconds_per_epoch", "s/epoch", ".1f"),
-        Column("reference_gpu_seconds", "report GPU s", ".2f"), Column("speedup", "speedup", ".2f")], rows,
-        notes=notes)
+        Column("reference_gpu_seconds", "report GPU s", ".2f"), Column("speedup", "speedup", ".2f"), MFU_COLUMN],
+        rows, notes=notes)
     return [table], []
 
 
