@@ -187,6 +187,7 @@ class CutoutRun:
     val_errors: list[float | None]  # 1 − validation accuracy after each epoch
     train_losses: list[float]  # epoch means
     elapsed: list[float] = field(default_factory=list)  # training seconds at the end of each epoch (cumulative)
+    mfu: float | None = None  # model FLOPs utilisation of the timed steps (engine/loop.py)
 
 
 @dataclass
@@ -367,7 +368,7 @@ def _train(cfg: CutoutConfig, on_run: Callable[[CutoutRun], None] | None, progre
             images_per_second=_finite(fit.throughput.mean) if fit.throughput else None,
             val_errors=[1 - a if a is not None else None for a in accs],
             train_losses=[e.train_loss for e in fit.epochs],
-            elapsed=[float(t) for t in np.cumsum([e.seconds for e in fit.epochs])])
+            elapsed=[float(t) for t in np.cumsum([e.seconds for e in fit.epochs])], mfu=fit.mfu)
         runs.append(record)
         if progress is not None:
             progress.end_run(f"{record.status} after {record.epochs_run} epochs, val acc "

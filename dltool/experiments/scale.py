@@ -216,6 +216,7 @@ class LearnerRun:
     speedup: float | None = None  # filled when the sweep is complete
     efficiency: float | None = None  # conventional: strong S/N, weak t_iter(N0)/t_iter(N)
     iteration_time_ratio: float | None = None  # weak only, the report's efficiency: t_iter(N)/t_iter(N0)
+    mfu: float | None = None  # model FLOPs utilisation of the timed steps (engine/loop.py)
 
     @property
     def training_time_basis(self) -> str:
@@ -453,7 +454,7 @@ def _record(cfg: ScaleConfig, mode: str, n: int, setup: dict, m: dict, shared: b
         wall_seconds=wall, work_epochs=cfg.epochs, work_steps=work_steps, extrapolated_seconds=extrapolated,
         training_seconds=training, training_time_measured=measured, device_hours=device_hours,
         cost=None if price is None else device_hours * price, final_loss=m.get("final_loss"),
-        status=m.get("status", "finished"), shared_measurement=shared)
+        status=m.get("status", "finished"), shared_measurement=shared, mfu=m.get("mfu"))
 
 
 def _derive(runs: list[LearnerRun]) -> dict:
@@ -552,7 +553,7 @@ def train_throughput(strategy, model_name: str, x, y, data_shape, *, batch: int,
             "train_seconds": fit.train_seconds, "wall_seconds": fit.wall_seconds,
             "steps_per_epoch": steps_per_epoch, "steps_per_execution": chunk, "warmup_steps": warmup,
             "final_loss": fit.final_loss if fit.losses else None,
-            "parameters": int(engine.model.count_params())}
+            "parameters": int(engine.model.count_params()), "mfu": fit.mfu}
 
 
 def measure(config: dict) -> dict:

@@ -221,6 +221,7 @@ def test_tiny_run_on_the_cifar_sample(cifar_dir):
         assert r.best_loss == min(r.epoch_losses) and r.final_loss == r.epoch_losses[-1]
         assert 0.0 <= r.test_accuracy <= 1.0 and len(r.test_accuracies) == 3
         assert r.train_seconds > 0
+        assert 0 < r.mfu < 1  # model FLOPs utilisation of the timed steps
     plain = [r for r in result.runs if not r.dropout]
     for r in plain:  # without dropout the loss falls from the first epoch to the last
         assert r.epoch_losses[-1] < r.epoch_losses[0]
@@ -238,4 +239,5 @@ def test_tiny_run_on_the_cifar_sample(cifar_dir):
         plain, drop = (next(r for r in result.runs if r.method == row.method and r.dropout == d) for d in (0, 1))
         assert row.time_ratio == pytest.approx(drop.step_time / plain.step_time)  # same steps: step-time ratio
         assert row.timed_steps == 6 and row.status == row.status_dropout == "finished"
+        assert (row.mfu, row.mfu_dropout) == (plain.mfu, drop.mfu)
         assert row.test_accuracy is not None and row.test_accuracy_dropout is not None

@@ -184,6 +184,8 @@ def test_cnn_time_to_target(mnist_dir):
     assert run.status == "target reached" and run.time_to_target is not None and run.epoch_of_target <= 1
     assert run.test_accuracy >= 0.6 and run.steps < 30 and run.reference == 0.992
     assert all(e["accuracy"] is not None for e in run.evals)
+    # MFU: counted FLOPs × images/s ÷ the measured peak; a real fraction, shown in the table
+    assert run.peak_flops > 1e9 and 0 < run.mfu < 1
 
 
 # ---- mlp ----------------------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def tables(result):
             "seconds": r.time_to_target if reached else r.train_seconds,
             "final_val_accuracy": r.final_val_accuracy, "best_val_accuracy": r.best_val_accuracy,
             "test_accuracy": r.test_accuracy, "seconds_per_epoch": r.seconds_per_epoch,
-            "images_per_second": r.images_per_second, "resumed": r.m in result.resumed})
+            "images_per_second": r.images_per_second, "resumed": r.m in result.resumed, "mfu": r.mfu})
     data = result.dataset
     schedule = (f"η {cfg.lr:g} ÷10 at 50 % and 75 % of {cfg.max_epochs} epochs"
                 if getattr(cfg, "lr_schedule", "step") == "step" else f"constant η {cfg.lr:g}")
@@ -108,10 +108,11 @@ def tables(result):
         Column("reached", "target", justify="left"), Column("epochs", "epochs", ".2f"),
         Column("seconds", "seconds", ".1f"), Column("final_val_accuracy", "final val acc", _pct),
         Column("best_val_accuracy", "best val acc", _pct), Column("test_accuracy", "test acc", _pct),
-        Column("seconds_per_epoch", "s/epoch", ".1f"), Column("images_per_second", "images/s", ",.0f")], rows,
+        Column("seconds_per_epoch", "s/epoch", ".1f"), Column("images_per_second", "images/s", ",.0f"),
+        Column("mfu", "MFU", ".1%")], rows,
         notes=notes, csv_columns=[Column(k, k) for k in (
             "m", "images_per_step", "reached", "epochs", "seconds", "final_val_accuracy", "best_val_accuracy",
-            "test_accuracy", "seconds_per_epoch", "images_per_second")])
+            "test_accuracy", "seconds_per_epoch", "images_per_second", "mfu")])
     footer = [f"ResNet-{cfg.depth}: {result.parameters:,} parameters ({result.trainable_parameters:,} trainable)"]
     if gaps:
         footer.append("A short run: it shows learning and the cost of each M, not the 94 % target of the assignment "

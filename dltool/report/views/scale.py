@@ -58,7 +58,7 @@ def tables(result):
             "throughput": r.throughput, "throughput_sem": r.throughput_sem,
             "throughput_text": (f"{r.throughput:,.1f} ± {r.throughput_sem:,.1f}"
                                 if r.throughput is not None and math.isfinite(r.throughput) else "—"),
-            "steps": r.steps, "wall_seconds": r.wall_seconds,
+            "steps": r.steps, "wall_seconds": r.wall_seconds, "mfu": r.mfu,
             "wall_text": _duration(r.wall_seconds) + ("" if same_steps else f" ({r.steps:,} steps)"),
             "epoch_seconds": r.epoch_seconds, "work_steps": r.work_steps,
             "extrapolated_seconds": r.extrapolated_seconds, "training_seconds": r.training_seconds,
@@ -110,7 +110,7 @@ def tables(result):
         Column("mode", "mode", justify="left"), Column("learners", "learners", "d"),
         Column("devices", "devices", justify="left"), Column("global_batch", "eff. batch", ","),
         Column("per_learner_batch", "per learner", ","), Column("step_ms", "step (ms)", ",.1f"),
-        Column("throughput_text", "examples/s ± sem")]
+        Column("throughput_text", "examples/s ± sem"), Column("mfu", "MFU", ".1%")]
     work = f"{cfg.epochs} epochs"
     if all_measured:
         columns.append(Column("training_text", f"training time {work} (measured wall)"))
@@ -127,7 +127,7 @@ def tables(result):
                           "mode", "learners", "devices", "global_batch", "per_learner_batch", "step_ms",
                           "throughput", "throughput_sem", "steps", "wall_seconds", "epoch_seconds", "work_steps",
                           "extrapolated_seconds", "training_seconds", "training_time_basis", "device_hours",
-                          "cost", "speedup", "efficiency", "iteration_time_ratio", "status")])
+                          "cost", "speedup", "efficiency", "iteration_time_ratio", "status", "mfu")])
     return [table], []
 
 
