@@ -134,6 +134,7 @@ class WorkersRun:
     epochs: list[dict] = field(default_factory=list)  # epoch, train loss, test accuracy, seconds
     worker_test_accuracy: list[float | None] = field(default_factory=list)  # every worker's view (must agree)
     reference: float | None = None  # report 003's test accuracy for this K
+    mfu: float | None = None  # the cluster's model FLOPs ÷ one machine's matmul peak (the workers share its cores)
     reference_source: str | None = None
 
 
@@ -233,7 +234,7 @@ def train(config: dict) -> dict:
             "steps": fit.steps, "test_accuracy": test_acc, "test_loss": test_loss if math.isfinite(test_loss) else None,
             "train_seconds": fit.train_seconds, "wall_seconds": fit.wall_seconds,
             "step_ms": fit.step_time * 1000 if math.isfinite(fit.step_time) else None, "images_per_second": ips,
-            "epochs": [{"epoch": e.epoch, "train_loss": e.train_loss, "test_accuracy": e.eval_accuracy,
+            "mfu": fit.mfu, "epochs": [{"epoch": e.epoch, "train_loss": e.train_loss, "test_accuracy": e.eval_accuracy,
                         "seconds": e.seconds} for e in fit.epochs],
             "data": data.describe, "environment": devices.environment(setup, precision=config["precision"])}
 
@@ -261,7 +262,7 @@ def run(cfg: WorkersConfig, on_run: Callable[[WorkersRun], None] | None = None,
             status=chief["status"], steps=chief["steps"], test_accuracy=chief["test_accuracy"],
             test_loss=chief["test_loss"], train_seconds=chief["train_seconds"], wall_seconds=chief["wall_seconds"],
             step_ms=chief["step_ms"], images_per_second=chief["images_per_second"], epochs=chief["epochs"],
-            worker_test_accuracy=[o["test_accuracy"] for o in outs])
+            worker_test_accuracy=[o["test_accuracy"] for o in outs], mfu=chief.get("mfu"))
         ref = cfg.reference(k)
         if ref is not None:
             record.reference, record.reference_source = ref

@@ -613,7 +613,7 @@ def workers_tables(result):
                      "reference": r.reference, "reference_source": r.reference_source,
                      "delta": _delta(r.test_accuracy, r.reference), "train_seconds": r.train_seconds,
                      "step_ms": r.step_ms,
-                     "images_per_second": r.images_per_second, "speedup": r.speedup,
+                     "images_per_second": r.images_per_second, "speedup": r.speedup, "mfu": r.mfu,
                      "workers_agree": (max(agree) - min(agree) < 1e-6) if agree else None, "status": r.status})
     model = "MLP 784-100-10" if cfg.model == "mlp" else cfg.model
     shard_text = ("a seeded random permutation dealt into K parts" if cfg.shards == "random"
@@ -639,7 +639,8 @@ def workers_tables(result):
         Column("reference_source", "source", justify="left"), Column("delta", "Δ", "+.4f"),
         Column("train_seconds", "train s", ".2f"),
         Column("step_ms", "ms/step", ".2f"), Column("images_per_second", "images/s", ",.0f"),
-        Column("speedup", "speedup", ".2f"), Column("workers_agree", "agree", lambda v: "yes" if v else "NO"),
+        Column("speedup", "speedup", ".2f"), MFU_COLUMN,
+        Column("workers_agree", "agree", lambda v: "yes" if v else "NO"),
         Column("status", "status", justify="left")], rows, notes=notes)
     return [table], []
 
