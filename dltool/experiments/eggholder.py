@@ -316,6 +316,7 @@ class BundleRun:
     wall_seconds: float  # build + trace + train + predictions
     step_time: float  # seconds per step after warmup
     steps: int
+    mfu: float | None = None  # the bundle's model FLOPs utilisation (tiny MLPs: far from the matmul peak)
 
 
 @dataclass
@@ -451,7 +452,7 @@ def run(cfg: EggholderConfig, on_run: Callable[[NetworkRun], None] | None = None
     def finish(nets, b_index, engine, fit, wall_start, size):
         diverged = fit.status == "diverged"
         bundle_runs.append(BundleRun(b_index, [label(w) for w in nets], fit.status, fit.train_seconds,
-                                     time.perf_counter() - wall_start, fit.step_time, fit.steps))
+                                     time.perf_counter() - wall_start, fit.step_time, fit.steps, fit.mfu))
         preds = ([data.scaler.unscale(predict(engine.model, a)) for a in (x_train, x_test, x_grid)]
                  if not diverged else [None, None, None])
         done = []

@@ -87,6 +87,10 @@ def tables(result):
               f"{result.total_seconds - result.timing_seconds:.1f} s of training: {result.networks_per_hour:,.0f} "
               f"networks/hour at {result.config.epochs:,} epochs of {result.n_train:,} samples"
               + (f"; {result.timing_seconds:.1f} s more timing each network alone" if result.timing_seconds else "")]
+    mfus = [b.mfu for b in result.bundles if getattr(b, "mfu", None) is not None]
+    if mfus:  # the networks are tiny MLPs: per-step overhead, not matmul speed, bounds them
+        footer.append(f"MFU of the bundles (model FLOPs ÷ the measured matmul peak): "
+                      f"{min(mfus):.2%}–{max(mfus):.2%}")
     return [main, summary], footer
 
 
