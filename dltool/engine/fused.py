@@ -14,6 +14,7 @@ SGD (momentum)      ResourceApplyKerasMomentum       always (nesterov too: same 
 Adam                ResourceApplyAdam                not amsgrad
 Adagrad             ResourceApplyAdagradV2           ε = 0 (Keras adds ε inside √(r+ε), the kernel
                                                      outside: √r+ε; equal only at ε = 0, TF1's Adagrad)
+Adadelta            ResourceApplyAdadelta            always
 ==================  ===============================  ================================================
 
 Never fused: weight decay, gradient clipping, EMA, gradient accumulation, loss scaling (fp16), a strategy with
@@ -31,7 +32,7 @@ def fusable(optimizer: Any, num_replicas: int = 1) -> bool:
     import keras
 
     if num_replicas != 1 or type(optimizer) not in (keras.optimizers.SGD, keras.optimizers.Adam,
-                                                      keras.optimizers.Adagrad):
+                                                      keras.optimizers.Adagrad, keras.optimizers.Adadelta):
         return False
     if (optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue or optimizer.global_clipnorm
             or optimizer.use_ema or getattr(optimizer, "gradient_accumulation_steps", None)):
@@ -70,6 +71,12 @@ def apply_gradients(optimizer: Any, grads: list, variables: list, *, fused: bool
                 beta1_power=tf.cast(tf.pow(b1, step), dtype), beta2_power=tf.cast(tf.pow(b2, step), dtype),
                 lr=lr_v, beta1=tf.constant(b1, dtype), beta2=tf.constant(b2, dtype),
                 epsilon=tf.constant(float(optimizer.epsilon), dtype), grad=g, use_locking=False)
+        elif isinstance(optimizer, keras.optimizers.Adadelta):
+            raw.ResourceApplyAdadelta(var=handle, accum=_handle(optimizer._accumulated_grads[index]),
+                                      accum_update=_handle(optimizer._accumulated_delta_vars[index]), lr=lr_v,
+                                      rho=tf.constant(float(optimizer.rho), dtype),
+                                      epsilon=tf.constant(float(optimizer.epsilon), dtype), grad=g,
+                                      use_locking=False)
         elif isinstance(optimizer, keras.optimizers.Adagrad):
             raw.ResourceApplyAdagradV2(var=handle, accum=_handle(optimizer._accumulators[index]), lr=lr_v,
                                        epsilon=tf.constant(0.0, dtype), grad=g, use_locking=False)
