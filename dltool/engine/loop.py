@@ -355,7 +355,41 @@ class Engine:
     # ---- public API --------------------------------------------------------------------------------------
     def evaluate(self, x, y=None, batch_size: int = 1000) -> tuple[float, float | None]:
         """Mean loss and accuracy (None for regression) over a whole set."""
+        if self.num_replicas == 1 and hasattr(x, "nbytes") and x.nbytes < (1 << 31) and y is not None:
+            return self._evaluate_in_graph(x, y, batch_size)
         return self._evaluate(self.dataset(x, y, batch_size))
+
+    def _evaluate_in_graph(self, x, y, batch_size: int) -> tuple[float, float | None]:
+        """One device, arrays in memory: the set as one tensor (converted once), batches sliced in one compiled
+        loop. A tf.data pipeline per call cost ≈ 0.1 s, most of a softmax run's evaluation."""
+        tf = self.tf
+        key = (id(x), id(y), x.shape)
+        cache = self.__dict__.setdefault("_eval_arrays", {})
+        if key not in cache:
+            cache.clear()
+            cache[key] = (tf.constant(x), tf.constant(y))
+        x_t, y_t = cache[key]
+        if getattr(self, "_eval_graph_fn", None) is None:
+            model, loss_fn, classification = self.model, self._loss, self.classification
+
+            def run(x_all, y_all, batch):
+                n = tf.shape(x_all)[0]
+                loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
+                for start in tf.range(0, n, batch):
+                    xb, yb = x_all[start:start + batch], y_all[start:start + batch]
+                    out = tf.cast(model(xb, training=False), tf.float32)
+                    loss_sum += tf.reduce_sum(loss_fn(yb, out))
+                    if classification:
+                        correct += tf.reduce_sum(tf.cast(tf.equal(
+                            tf.argmax(out, axis=-1, output_type=tf.int32), tf.cast(tf.reshape(yb, [-1]), tf.int32)),
+                            tf.float32))
+                return loss_sum, correct, tf.cast(n, tf.float32)
+
+            self._eval_graph_fn = tf.function(run)
+        loss_sum, correct, count = (float(t) for t in self._eval_graph_fn(x_t, y_t, tf.constant(int(batch_size))))
+        if count == 0:
+            return float("nan"), None
+        return loss_sum / count, (correct / count if self.classification else None)
 
     def _evaluate(self, ds) -> tuple[float, float | None]:
         if self._eval_fn is None:
