@@ -15,6 +15,8 @@ Adam                ResourceApplyAdam                not amsgrad
 Adagrad             ResourceApplyAdagradV2           ε = 0 (Keras adds ε inside √(r+ε), the kernel
                                                      outside: √r+ε; equal only at ε = 0, TF1's Adagrad)
 Adadelta            ResourceApplyAdadelta            always
+RMSprop (+ TF1's)   ResourceApplyRMSProp             not centered; at momentum 0 the kernel still writes a
+                                                     momentum slot: :func:`prepare` adds a scratch one
 ==================  ===============================  ================================================
 
 Never fused: weight decay, gradient clipping, EMA, gradient accumulation, loss scaling (fp16), a strategy with
@@ -31,8 +33,11 @@ def fusable(optimizer: Any, num_replicas: int = 1) -> bool:
     """True when :func:`apply_gradients` replaces ``optimizer``'s update by fused kernels."""
     import keras
 
+    from dltool.engine.optimizers import rmsprop_tf1_class
+
     if num_replicas != 1 or type(optimizer) not in (keras.optimizers.SGD, keras.optimizers.Adam,
-                                                      keras.optimizers.Adagrad, keras.optimizers.Adadelta):
+                                                      keras.optimizers.Adagrad, keras.optimizers.Adadelta,
+                                                      keras.optimizers.RMSprop, rmsprop_tf1_class()):
         return False
     if (optimizer.weight_decay or optimizer.clipnorm or optimizer.clipvalue or optimizer.global_clipnorm
             or optimizer.use_ema or getattr(optimizer, "gradient_accumulation_steps", None)):
@@ -41,7 +46,26 @@ def fusable(optimizer: Any, num_replicas: int = 1) -> bool:
         return not optimizer.amsgrad
     if isinstance(optimizer, keras.optimizers.Adagrad):
         return float(optimizer.epsilon) == 0.0
+    if isinstance(optimizer, keras.optimizers.RMSprop):
+        return not optimizer.centered
     return True
+
+
+def prepare(optimizer: Any, variables: list) -> list:
+    """Variables the fused kernels need beyond the optimizer's own (create them outside ``tf.function``, in the
+    strategy's scope): RMSprop at momentum 0 keeps no momentum slot, ``ResourceApplyRMSProp`` writes one. With
+    μ = 0 the kernel overwrites it each step (v ← 0·v + η·g/√(r+ε)), so it carries no state — but a NaN left in
+    it by a diverged run would survive 0·v: callers zero these on reset. Returns them ([] when none)."""
+    import keras
+
+    if not isinstance(optimizer, keras.optimizers.RMSprop) or float(optimizer.momentum) > 0:
+        return []
+    if getattr(optimizer, "_fused_momentums", None) is None:
+        import tensorflow as tf
+
+        optimizer._fused_momentums = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False,
+                                                  name="fused_momentum") for v in variables]
+    return list(optimizer._fused_momentums)
 
 
 def apply_gradients(optimizer: Any, grads: list, variables: list, *, fused: bool = True) -> None:
@@ -71,6 +95,14 @@ def apply_gradients(optimizer: Any, grads: list, variables: list, *, fused: bool
                 beta1_power=tf.cast(tf.pow(b1, step), dtype), beta2_power=tf.cast(tf.pow(b2, step), dtype),
                 lr=lr_v, beta1=tf.constant(b1, dtype), beta2=tf.constant(b2, dtype),
                 epsilon=tf.constant(float(optimizer.epsilon), dtype), grad=g, use_locking=False)
+        elif isinstance(optimizer, keras.optimizers.RMSprop):
+            mom = (optimizer._momentums[index] if float(optimizer.momentum) > 0
+                   else optimizer._fused_momentums[index])
+            raw.ResourceApplyRMSProp(var=handle, ms=_handle(optimizer._velocities[index]), mom=_handle(mom),
+                                     lr=lr_v, rho=tf.constant(float(optimizer.rho), dtype),
+                                     momentum=tf.constant(float(optimizer.momentum), dtype),
+                                     epsilon=tf.constant(float(optimizer.epsilon), dtype), grad=g,
+                                     use_locking=False)
         elif isinstance(optimizer, keras.optimizers.Adadelta):
             raw.ResourceApplyAdadelta(var=handle, accum=_handle(optimizer._accumulated_grads[index]),
                                       accum_update=_handle(optimizer._accumulated_delta_vars[index]), lr=lr_v,

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from dltool.engine.fused import apply_gradients, fusable
+from dltool.engine.fused import apply_gradients, fusable, prepare
 from dltool.engine.timing import StepTimer, Throughput
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -182,10 +182,11 @@ class Engine:
                     optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
                 self.optimizer = optimizer
                 self.optimizer.build(self.model.trainable_variables)
+                # fused optimizer kernels (engine/fused.py) where they reproduce the Keras update
+                self.fused = bool(fused) and fusable(self.optimizer, self.strategy.num_replicas_in_sync)
+                self._fused_scratch = prepare(self.optimizer, self.model.trainable_variables) if self.fused else []
         finally:
             keras.config.set_dtype_policy(previous)
-        # fused optimizer kernels (engine/fused.py) where they reproduce the Keras update; never with loss scaling
-        self.fused = bool(fused) and fusable(self.optimizer, self.num_replicas)
         self._initial_weights = [v.numpy() for v in self.model.variables]
         self._initial_opt = [v.numpy() for v in self.optimizer.variables]
         self._train_fn = None
@@ -199,6 +200,8 @@ class Engine:
             var.assign(value)
         for var, value in zip(self.optimizer.variables, self._initial_opt):
             var.assign(value)
+        for var in self._fused_scratch:  # no state, but a diverged run's NaN would survive 0·v
+            var.assign(self.tf.zeros_like(var))
 
     def set_learning_rate(self, lr: float) -> None:
         self.optimizer.learning_rate = float(lr)

@@ -187,11 +187,15 @@ def _rmsprop_tf1_class():
     return RMSPropTF1
 
 
-def rmsprop_tf1(**kwargs):
+def rmsprop_tf1_class():
     global _RMSPROP_TF1
     if _RMSPROP_TF1 is None:
         _RMSPROP_TF1 = _rmsprop_tf1_class()
-    return _RMSPROP_TF1(**kwargs)
+    return _RMSPROP_TF1
+
+
+def rmsprop_tf1(**kwargs):
+    return rmsprop_tf1_class()(**kwargs)
 
 
 def rmsprop_nesterov(**kwargs):

@@ -8,7 +8,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from dltool.engine.fused import apply_gradients, fusable  # noqa: E402
+from dltool.engine.fused import apply_gradients, fusable, prepare  # noqa: E402
 from dltool.engine.optimizers import make_optimizer  # noqa: E402
 
 CASES = [
@@ -20,6 +20,8 @@ CASES = [
     ("adagrad", {}, "tf1"),
     ("adadelta", {"lr": 1.0}, "keras"),  # Zeiler's η: weights move far enough to tell formulas apart
     ("adadelta", {"lr": 1.0}, "tf1"),
+    ("rmsprop", {}, "keras"),
+    ("rmsprop", {}, "tf1"),
 ]
 
 
@@ -32,6 +34,7 @@ def _run(name, defaults, fused, steps=100, lr=0.01):
     opt = make_optimizer(name, lr, defaults=defaults)
     opt.build([w, b])
     assert fusable(opt)
+    prepare(opt, [w, b])
 
     @tf.function
     def step(t):
@@ -62,7 +65,8 @@ def test_fused_matches_keras_over_100_steps(name, kwargs, defaults):
 
 def test_not_fusable_falls_back():
     assert not fusable(make_optimizer("adagrad", 0.1))  # Keras' ε sits inside the square root
-    assert not fusable(make_optimizer("rmsprop", 0.1))
+    assert not fusable(keras.optimizers.RMSprop(0.1, centered=True))
+    assert not fusable(make_optimizer("rmsprop-nesterov", 0.1))
     assert not fusable(keras.optimizers.Adam(0.1, amsgrad=True))
     assert not fusable(keras.optimizers.Adam(0.1, clipnorm=1.0))
     assert not fusable(make_optimizer("adam", 0.1), num_replicas=2)
@@ -104,3 +108,15 @@ def test_engine_reports_mfu_from_counted_flops_and_measured_peak():
     assert result.mfu == pytest.approx(expected)
     assert result.mfu > 0
     assert result.to_dict()["mfu"] == result.mfu
+
+
+def test_rmsprop_scratch_momentum_is_cleared_by_reset():
+    from dltool.engine.loop import Engine
+
+    engine = Engine(lambda: keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]),
+                    lambda: make_optimizer("rmsprop", 0.1))
+    assert engine.fused and len(engine._fused_scratch) == 2  # kernel and bias
+    for var in engine._fused_scratch:
+        var.assign(tf.fill(var.shape, float("nan")))  # what a diverged run can leave
+    engine.reset()
+    assert all(np.all(var.numpy() == 0) for var in engine._fused_scratch)
