@@ -54,8 +54,8 @@ def fusable(optimizer: Any, num_replicas: int = 1) -> bool:
 def prepare(optimizer: Any, variables: list) -> list:
     """Variables the fused kernels need beyond the optimizer's own (create them outside ``tf.function``, in the
     strategy's scope): RMSprop at momentum 0 keeps no momentum slot, ``ResourceApplyRMSProp`` writes one. With
-    μ = 0 the kernel overwrites it each step (v ← 0·v + η·g/√(r+ε)), so it carries no state — but a NaN left in
-    it by a diverged run would survive 0·v: callers zero these on reset. Returns them ([] when none)."""
+    μ = 0 the kernel overwrites it each step (v ← 0·v + η·g/√(r+ε)), so it carries no state — but a NaN left
+    in it by a diverged run would survive 0·v: callers zero these on reset. Returns them ([] when none)."""
     import keras
 
     if not isinstance(optimizer, keras.optimizers.RMSprop) or float(optimizer.momentum) > 0:

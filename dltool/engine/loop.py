@@ -9,10 +9,12 @@ MirroredStrategy, and on N worker processes with MultiWorkerMirroredStrategy, wh
 - Loss: per-example loss → ``tf.nn.compute_average_loss`` over the *global* batch, plus the model's
   regularisation losses scaled by ``tf.nn.scale_regularization_loss``; Keras 3 optimizers sum the replicas'
   gradients, so the update equals one device on the same global batch.
-- Precision: ``fp32``, ``bf16`` (mixed_bfloat16: 3.7× faster matmuls with AMX, 1.8× with AVX512-BF16 only), ``fp16`` (mixed_float16
-  with loss scaling; for GPUs). The loss is computed in float32.
+- Precision: ``fp32``, ``bf16`` (mixed_bfloat16: matmuls 3.7× faster with AMX, 1.8× with AVX512-BF16 only),
+  ``fp16`` (mixed_float16 with loss scaling; for GPUs). The loss is computed in float32.
 - Divergence: a non-finite loss, or one above ``divergence_factor`` × the first loss, stops the run and marks
   it "diverged"; the curves keep the finite part.
+- Updates: gradients are applied at one call site, :func:`dltool.engine.fused.apply_gradients`: TensorFlow's fused
+  ``ResourceApply*`` kernels where they equal the Keras update, Keras' own update otherwise (docs/performance.md).
 - Reuse: :meth:`Engine.reset` restores the initial weights and optimizer state and :meth:`set_learning_rate`
   changes η without retracing, so a learning-rate grid compiles once per optimizer.
 """
