@@ -228,12 +228,15 @@ class Engine:
         return self._train_flops
 
     def peak(self) -> float | None:
-        """The measured matmul peak FLOP/s at this engine's precision on its first device (cached per machine)."""
+        """The measured matmul peak FLOP/s at this engine's precision on its first device (cached per machine;
+        None in a multi-worker run before any single-process run has measured it)."""
         from dltool.engine.peak import matmul_peak
 
         device = "/gpu:0" if self.tf.config.list_logical_devices("GPU") else "/cpu:0"
-        precision = "fp32" if self.precision == "fp32" else self.precision
-        return matmul_peak(precision, device)
+        # worker processes share the machine: one measuring while the others run would cache a low peak, so
+        # they only read the cache (a single-process run measures it once; MFU is None until then)
+        measure = "MultiWorker" not in type(self.strategy).__name__
+        return matmul_peak(self.precision, device, measure=measure)
 
     # ---- data --------------------------------------------------------------------------------------------
     def dataset(self, x, y, batch_size: int, *, shuffle: bool = False, seed: int = 0, repeat: bool = False,
