@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from dltool.engine.loss_scale import agree_finite
 from dltool.engine.timing import StepTimer, Throughput
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -241,6 +242,8 @@ class Engine:
                 scaled = optimizer.scale_loss(loss) if fp16 else loss
             variables = model.trainable_variables
             grads = tape.gradient(scaled, variables)
+            if fp16:  # every replica skips an overflowed step, or none does (Keras asks replica 0 only)
+                grads = agree_finite(grads)
             optimizer.apply_gradients(zip(grads, variables))
             if classification:
                 correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(out, axis=-1, output_type=tf.int32),
