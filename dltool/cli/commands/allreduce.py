@@ -42,7 +42,8 @@ def allreduce(
                      "(2 are warmup). (default: 10)", show_default=False)] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Training batch per device. "
                           "(default: 32)", show_default=False)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Collective timeout (s) for the workers.")] = 60.0,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Collective timeout (s) for the workers, "
+                       "a debugging aid. (default: none)", show_default=False)] = None,
     precision: opt.PrecisionOpt = opt.Precision.fp32,
     seed: opt.Seed = 0,
     out: opt.OutDir = None,

@@ -65,8 +65,10 @@ def scale(
                                 "hierarchical-copy or reduction-to-one-device.")] = "auto",
     communication: Annotated[str, typer.Option("--communication", help="multiworker: auto, ring or nccl.")]
     = "auto",
-    timeout: Annotated[float, typer.Option("--timeout", help="Collective timeout in seconds: a lost or hung "
-                       "worker becomes an error on the others within this.")] = 60.0,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Collective timeout in seconds, a "
+                       "debugging aid: it bounds every collective, start-up and first step included. (default: "
+                       "none; a lost worker is still found by the health check, a hung one by its heartbeat)",
+                       show_default=False)] = None,
     precision: opt.PrecisionOpt = opt.Precision.fp32,
     xla: opt.Xla = False,
     data_dir: opt.DataDir = None,
