@@ -60,6 +60,19 @@ def gpu_probe_reason() -> str | None:
     return best[:200]
 
 
+_after_import: list = []  # callables(tf) to run right after the first import (e.g. a launcher hiding its GPUs)
+
+
+def after_import(fn) -> None:
+    """Run ``fn(tensorflow)`` right after TensorFlow's first import in this process (now, if it was imported)."""
+    module = sys.modules.get("tensorflow")
+    if module is not None:
+        fn(module)
+        return
+    _after_import.append(fn)
+    install()
+
+
 def _gpu_setup(module) -> None:
     """After the import: memory growth on every GPU, before anything starts the devices."""
     try:
@@ -68,6 +81,12 @@ def _gpu_setup(module) -> None:
         enable_memory_growth(module)
     except Exception:  # noqa: BLE001 - never break the import; the engine sets it again where it matters
         pass
+    while _after_import:
+        fn = _after_import.pop(0)
+        try:
+            fn(module)
+        except Exception:  # noqa: BLE001 - a set-up wish must not break the import
+            pass
 
 
 class _QuietTensorFlow(importlib.abc.MetaPathFinder):

@@ -23,6 +23,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -180,6 +181,31 @@ def hide_gpus(tf=None) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def launcher_holds_no_gpu() -> None:
+    """:func:`hide_gpus` for a launcher, without importing TensorFlow for it: at once if TensorFlow is already
+    imported here, else right after its first import (tensorflow-datasets imports it to load data)."""
+    if "tensorflow" in sys.modules:
+        hide_gpus()
+        return
+    from dltool import quiet_tf
+
+    quiet_tf.after_import(lambda tf: hide_gpus(tf))
+
+
+def driver_gpu_count(environ: dict | None = None) -> int:
+    """GPUs this process may use by the driver's count (``nvidia-smi -L``) and CUDA_VISIBLE_DEVICES, without
+    importing TensorFlow (0 without a driver)."""
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    count = sum(1 for line in out.splitlines() if line.startswith("GPU "))
+    ids = visible_gpu_ids(environ)
+    return count if ids is None else min(count, len(ids))
 
 
 def gpu_total_memory_mb(physical_id: str | int = 0) -> int | None:

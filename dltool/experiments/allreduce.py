@@ -254,11 +254,11 @@ def fit_alpha_beta(rows: list[BusRow]) -> ModelFit | None:
 def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, progress: Any = None,
         log_dir: Path | None = None) -> AllreduceResult:
     from dltool.engine import workers
-    from dltool.engine.devices import hide_gpus, physical_gpus, worker_gpu_env
+    from dltool.engine.devices import launcher_holds_no_gpu, physical_gpus, worker_gpu_env
 
     devices = cfg.validate()
     gpus = physical_gpus()
-    hide_gpus()  # this process only plans: no GPU memory held here while the workers measure
+    launcher_holds_no_gpu()  # this process only plans: no GPU memory held here while the workers measure
     if not cfg.virtual and max(devices) > max(gpus, 1):
         raise MissingError(f"asked for {max(devices)} devices but this machine has {gpus} GPUs",
                            f"add --virtual to split {'one GPU' if gpus else 'the CPU'} into {max(devices)} "

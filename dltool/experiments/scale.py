@@ -375,9 +375,9 @@ def run(cfg: ScaleConfig, on_run: Callable[[LearnerRun], None] | None = None, pr
         notes.append(skipped)
     gpus = check_devices(cfg, learners)
     if not cfg.join:  # this process only plans and loads: no GPU memory held here while the workers train
-        from dltool.engine.devices import hide_gpus
+        from dltool.engine.devices import launcher_holds_no_gpu
 
-        hide_gpus()
+        launcher_holds_no_gpu()
     if cfg.dataset != "synthetic":  # missing data: exit 3 now, not after a worker has started TensorFlow
         from dltool.data import load
 

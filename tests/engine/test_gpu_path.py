@@ -97,8 +97,8 @@ def test_mnist_workers_split_the_gpus_one_per_worker(monkeypatch, tmp_path):
     from dltool.engine import workers
     from dltool.experiments.mnist import workers as exp
 
-    monkeypatch.setattr(devices, "physical_gpus", lambda: 2)
-    monkeypatch.setattr(devices, "hide_gpus", lambda tf=None: True)
+    monkeypatch.setattr(devices, "driver_gpu_count", lambda environ=None: 2)
+    monkeypatch.setattr(devices, "launcher_holds_no_gpu", lambda: None)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
     monkeypatch.setattr(exp.common, "load_arrays", lambda *a, **k: None)
     seen = _capture_launch(monkeypatch, workers)
@@ -113,7 +113,7 @@ def test_allreduce_workers_never_share_a_gpu(monkeypatch):
     from dltool.experiments import allreduce as exp
 
     monkeypatch.setattr(devices, "physical_gpus", lambda: 1)
-    monkeypatch.setattr(devices, "hide_gpus", lambda tf=None: True)
+    monkeypatch.setattr(devices, "launcher_holds_no_gpu", lambda: None)
     cfg = exp.AllreduceConfig(devices=[1], workers=2, communications=["ring"], train=False, gradients=False,
                               max_bytes=4096)
     from dltool.engine import workers
@@ -129,7 +129,7 @@ def test_scale_multiworker_respects_the_users_mask(monkeypatch):
     from dltool.experiments import scale as exp
 
     monkeypatch.setattr(exp, "_physical_gpus", lambda: 2)
-    monkeypatch.setattr(devices, "hide_gpus", lambda tf=None: True)
+    monkeypatch.setattr(devices, "launcher_holds_no_gpu", lambda: None)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
     seen = _capture_launch(monkeypatch, workers)
     cfg = exp.ScaleConfig(strategy="multiworker", learners=[2], model="softmax", dataset="synthetic", steps=4)
@@ -157,6 +157,29 @@ def test_the_tensorflow_import_hook_sets_memory_growth():
     assert [c[0] for c in tf.config.calls] == ["memory_growth", "memory_growth"]
 
 
+def test_a_launcher_without_tensorflow_hides_its_gpus_right_after_the_first_import(tmp_path):
+    """In a fresh process: the launcher asks before TensorFlow is imported (no import for it); the first import
+    (tensorflow-datasets would do it to load data) then finds the GPUs hidden. The hiding call is recorded by
+    replacing tf.config.set_visible_devices, since this machine has no GPU to hide."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from dltool.engine import devices\n"
+        "calls = []\n"
+        "def fake_hide(tf=None):\n"
+        "    calls.append('tensorflow' in sys.modules)\n"
+        "devices.hide_gpus = fake_hide\n"
+        "devices.launcher_holds_no_gpu()\n"
+        "before = list(calls)\n"
+        "import tensorflow\n"
+        "print(before, calls)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "[] [True]"  # not before the import, once right after it
+
+
 def test_make_strategy_sets_memory_growth_before_building_anything(monkeypatch):
     calls = []
     monkeypatch.setattr(devices, "enable_memory_growth", lambda tf=None: calls.append("growth") or [])
@@ -174,7 +197,7 @@ def test_a_launcher_hides_its_gpus_before_it_loads_data(monkeypatch):
 
     order = []
     monkeypatch.setattr(exp, "_physical_gpus", lambda: 2)
-    monkeypatch.setattr(devices, "hide_gpus", lambda tf=None: order.append("hide") or True)
+    monkeypatch.setattr(devices, "launcher_holds_no_gpu", lambda: order.append("hide"))
     import dltool.data as data
 
     monkeypatch.setattr(data, "load", lambda *a, **k: order.append("load") or (_ for _ in ()).throw(
@@ -214,7 +237,7 @@ def test_mnist_devices_refuses_nccl_where_counts_become_virtual(monkeypatch):
     """1 GPU and --devices 1,2: the 2-device run would be 2 logical GPUs of one card (GPU count patched)."""
     from dltool.experiments.mnist import devices as exp
 
-    monkeypatch.setattr(devices, "physical_gpus", lambda: 1)
+    monkeypatch.setattr(devices, "driver_gpu_count", lambda environ=None: 1)
     with pytest.raises(UsageError, match="one physical GPU per replica"):
         exp.run(exp.DevicesConfig(devices=[1, 2], cross_device_ops="nccl"))
 

@@ -181,9 +181,9 @@ def run(cfg: DevicesConfig, on_run: Callable[[DevicesRun], None] | None = None,
     cfg.validate()
     from dltool.engine import devices, workers
 
-    gpus = devices.physical_gpus()
+    gpus = devices.driver_gpu_count()  # without importing TensorFlow here
     devices.check_nccl(cfg.cross_device_ops, any(n > 1 for n in cfg.devices) and gpus < max(cfg.devices))
-    devices.hide_gpus()  # this process only loads and plans: no GPU memory held here while the workers train
+    devices.launcher_holds_no_gpu()  # this process only loads and plans: no GPU memory held while workers train
     common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, seed=cfg.seed)  # missing data: fail here, once
 
     forward = workers.forward_to(progress)

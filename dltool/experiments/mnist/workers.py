@@ -244,10 +244,10 @@ def run(cfg: WorkersConfig, on_run: Callable[[WorkersRun], None] | None = None,
     cfg.validate()
     from dltool.engine import devices
 
-    gpus = devices.physical_gpus()
+    gpus = devices.driver_gpu_count()  # without importing TensorFlow here
     for k in cfg.workers:  # exit 3 now if K local workers would share a GPU
         devices.worker_gpu_env(k, gpus, what="local workers (--workers)")
-    devices.hide_gpus()  # this process only loads and plans: no GPU memory held here while the workers train
+    devices.launcher_holds_no_gpu()  # this process only loads and plans: no GPU memory held while workers train
     common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, test_subset=cfg.test_subset,
                        seed=cfg.seed)  # fail here, once, if the data is missing
     from dltool.engine import workers
