@@ -276,8 +276,8 @@ def check_memory(gpus: int) -> bool | None:
     used = out["used_mib"]
     ok = bool(out["growth"]) and all(out["growth"]) and (used is None or used < 2048) and hidden["logical_gpus"] == 0
     return emit("memory_growth", ok, f"memory growth {out['growth']}; process holds "
-                f"{'?' if used is None else used} MiB of {out['how']} after one 1024² matmul (want < 2048); launcher with hidden "
-                f"GPUs started {hidden['logical_gpus']} GPU devices (want 0)")
+                f"{'?' if used is None else used} MiB of {out['how']} after one 1024² matmul (want < 2048); "
+                f"launcher with hidden GPUs started {hidden['logical_gpus']} GPU devices (want 0)")
 
 
 def check_nccl_virtual(gpus: int) -> bool | None:

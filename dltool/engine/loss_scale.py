@@ -7,10 +7,11 @@ sum is inf and the weights become NaN. Across worker processes each worker's rep
 one worker enters the gradient all-reduce and the other skips it, and both wait at the collective until it
 times out (or forever, with NCCL and no timeout).
 
-:func:`agree_finite` runs in the replica context before ``apply_gradients``: one all-reduce (a sum of 0/1 flags, i.e. a MIN) of a scalar
-"my gradients are finite" flag, then every replica whose peers overflowed poisons its own gradients with NaN,
-so every replica's own check says "not finite" and all of them skip the step and halve the loss scale together.
-When all are finite the gradients pass through unchanged. Cost: one scalar all-reduce per fp16 step.
+:func:`agree_finite` runs in the replica context before ``apply_gradients``: one all-reduce of a scalar
+"my gradients are finite" 0/1 flag (a sum, compared with the replica count: a MIN), then every replica whose
+peers overflowed poisons its own gradients with NaN, so every replica's own check says "not finite" and all of
+them skip the step and halve the loss scale together. When all are finite the gradients pass through unchanged
+(×1.0). Cost: one scalar all-reduce per fp16 step on 2+ replicas; none on one replica.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-SCALE = 1e4  # inputs ×1e4 (still < 65504 in fp16): with the initial loss scale 2**15 the fp16 kernel gradient overflows (> 65504)
+SCALE = 1e4  # inputs ×1e4 stay < 65504 in fp16; with the initial loss scale 2**15 the kernel gradient overflows
 
 
 def data(bad_replica: int, n: int = 64, batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
