@@ -14,7 +14,7 @@ and memory settings are fixed once a process has started its devices), through t
 2 xla_replicas         --xla with 2 replicas is refused before TensorFlow (exit 2); XLA on one device trains.
 3 worker_gpus          each local worker sees exactly one GPU, the i-th of CUDA_VISIBLE_DEVICES; more workers
                        than GPUs is refused (exit 3).
-4 memory_growth        a process that made one small tensor on the GPU holds < 2 GiB of it (nvidia-smi), and
+4 memory_growth        a process that made one small tensor on the GPU holds < 2 GiB of any GPU (nvidia-smi), and
                        a launcher that hid its GPUs starts no GPU device.
 5 nccl_virtual         NCCL on logical GPUs of one card is refused (scale and mnist devices, exit 2).
 6 virtual_gpus         --virtual on a GPU: one card split into 2 logical GPUs with ≈ 45 % of its memory each,
@@ -173,7 +173,7 @@ def t_memory(config: dict) -> dict:
                              capture_output=True, text=True, timeout=30).stdout
         mine = [int(float(m)) for p, m in (ln.split(",") for ln in out.splitlines() if ln.strip())
                 if int(p) == os.getpid()]
-        used = sum(mine) if mine else None
+        used = max(mine) if mine else None  # one row per GPU this process has a context on: the largest
         if used is None:  # a container's PID namespace hides our pid: the card's used memory instead
             ids = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0] or "0"
             out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i",
