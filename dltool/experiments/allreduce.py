@@ -254,7 +254,7 @@ def fit_alpha_beta(rows: list[BusRow]) -> ModelFit | None:
 def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, progress: Any = None,
         log_dir: Path | None = None) -> AllreduceResult:
     from dltool.engine import workers
-    from dltool.engine.devices import launcher_holds_no_gpu, physical_gpus, worker_gpu_env
+    from dltool.engine.devices import gpu_mask, launcher_holds_no_gpu, physical_gpus, worker_gpu_env
 
     devices = cfg.validate()
     gpus = physical_gpus()
@@ -296,7 +296,7 @@ def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, prog
         doc = dict(base, devices=n, sizes=sizes, implementations=[i for i, _ in runnable])
         logs = None if log_dir is None else Path(log_dir) / f"devices-{n}"
         out = workers.run_in_subprocess("dltool.experiments.allreduce:measure_mirrored", doc, on_event=on_event,
-                                        log_dir=logs)
+                                        log_dir=logs, env=gpu_mask(1 if cfg.virtual else n, gpus))
         environment = environment or out.get("environment", {})
         gradient_info = out.get("gradients") or gradient_info
         for group in out["groups"]:

@@ -393,9 +393,9 @@ def run(cfg: ScaleConfig, on_run: Callable[[LearnerRun], None] | None = None, pr
         if cfg.strategy == "mirrored":
             from dltool.engine.devices import gpu_mask
 
-            mask = None if cfg.virtual else gpu_mask(n, gpus)  # --gpus 1 on a 4-GPU box: the others untouched
-            out = workers.run_in_subprocess(target, doc, on_event=on_event, log_dir=logs,
-                                            env=mask)
+            # --gpus 1 on a 4-GPU box: the process sees one card, the others are untouched (--virtual: one card)
+            mask = gpu_mask(1 if cfg.virtual else n, gpus)
+            out = workers.run_in_subprocess(target, doc, on_event=on_event, log_dir=logs, env=mask)
         elif cfg.join:
             out = workers.join(target, doc, on_event=on_event)
         else:

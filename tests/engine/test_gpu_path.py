@@ -138,6 +138,24 @@ def test_scale_multiworker_respects_the_users_mask(monkeypatch):
     assert seen["worker_env"] == [{"CUDA_VISIBLE_DEVICES": "2"}, {"CUDA_VISIBLE_DEVICES": "3"}]  # not 0, 1
 
 
+def test_a_mirrored_run_sees_only_the_gpus_it_uses(monkeypatch):
+    """--gpus 1,2 on 4 GPUs (count patched): the 1-GPU process sees one card; --virtual: one card to split."""
+    from dltool.engine import workers
+    from dltool.experiments import scale as exp
+
+    monkeypatch.setattr(exp, "_physical_gpus", lambda: 4)
+    monkeypatch.setattr(devices, "launcher_holds_no_gpu", lambda: None)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
+    envs = []
+    monkeypatch.setattr(workers, "run_in_subprocess", lambda target, doc, **kw: envs.append(kw.get("env"))
+                        or (_ for _ in ()).throw(KeyboardInterrupt()))
+    for virtual, want in ((False, {"CUDA_VISIBLE_DEVICES": "4"}), (True, {"CUDA_VISIBLE_DEVICES": "4"})):
+        with pytest.raises(KeyboardInterrupt):
+            exp.run(exp.ScaleConfig(learners=[1, 2], virtual=virtual, model="softmax", dataset="synthetic",
+                                    steps=4))
+        assert envs.pop() == want
+
+
 # ---- 4: memory growth before the devices start; the launcher holds no GPU --------------------------------
 
 def test_memory_growth_is_set_on_every_gpu_that_is_not_split():
