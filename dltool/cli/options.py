@@ -24,9 +24,25 @@ OutDir = Annotated[
                  show_default=False),
 ]
 NoSave = Annotated[bool, typer.Option("--no-save", help="Write no run folder (results only on stdout).")]
+def _check_data_dir(value: Optional[Path]) -> Optional[Path]:
+    """A --data-dir that is a file or missing is refused as the options are read (before TensorFlow starts)."""
+    from dltool.errors import MissingError, UsageError
+
+    if value is not None:
+        folder = Path(value).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--data-dir {value} is a file, not a folder",
+                             "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
+        if not folder.exists():
+            raise MissingError(f"--data-dir {value} does not exist",
+                               "give the folder that holds the dataset files, or leave out --data-dir to search "
+                               "$DLTOOL_DATA_DIR, /usr/share/datasets and tensorflow-datasets")
+    return value
+
+
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", help="Folder with the raw dataset files (else $DLTOOL_DATA_DIR, "
+    typer.Option("--data-dir", callback=_check_data_dir, help="Folder with the raw dataset files (else $DLTOOL_DATA_DIR, "
                  "/usr/share/datasets, tensorflow-datasets).", show_default=False),
 ]
 Seed = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1,

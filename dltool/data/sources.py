@@ -24,6 +24,8 @@ TensorFlow and tensorflow-datasets are imported only inside :func:`load_tfds`.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import socket
@@ -300,6 +302,18 @@ def network_available(host: tuple[str, int] = TFDS_PROBE_HOST, timeout: float = 
         return False
 
 
+@contextlib.contextmanager
+def _quiet_absl():
+    """tfds warns through absl's Python logger; a missing set is reported once, by :func:`missing_error`."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def load_tfds(spec: DatasetSpec, log: SearchLog, data_dir: str | os.PathLike | None = None, download: bool = True):
     """Load the set through tensorflow-datasets → (x_train, y_train, x_test, y_test, class_names, where).
 
@@ -315,7 +329,8 @@ def load_tfds(spec: DatasetSpec, log: SearchLog, data_dir: str | os.PathLike | N
     tfds_dir = None if data_dir is None else os.fspath(data_dir)
     kwargs = dict(split=["train", "test"], as_supervised=True, with_info=True, data_dir=tfds_dir)
     try:
-        (train, test), info = tfds.load(spec.tfds_name, download=False, **kwargs)
+        with _quiet_absl():  # "Variant folder … has no dataset_info.json": our one-line error says it better
+            (train, test), info = tfds.load(spec.tfds_name, download=False, **kwargs)
     except Exception as first:  # not prepared (AssertionError in tfds 4.9), or a broken cache
         if not download:
             log.tfds_error = f"no prepared copy and downloading is off ({_short(first)})"
@@ -372,6 +387,9 @@ def resolve_and_read(spec: DatasetSpec, data_dir: str | os.PathLike | None = Non
     log = SearchLog()
     if data_dir is not None:
         root = Path(data_dir).expanduser()
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"--data-dir {root} is a file, not a folder",
+                             "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
         if not root.is_dir():
             raise missing_error(spec, log, reason=f"data dir {root} does not exist")
         hit = find_in_root(spec, root)

@@ -73,7 +73,8 @@ def _execute(study: str, cfg: Any, total_runs: int, run: Callable, tables: Calla
 
     _check_batches(cfg)
     run_dir = None if no_save else new_run_dir(f"mnist-{study}", out)
-    run_sweep(f"mnist {study}", cfg, total_runs, lambda **hooks: run(cfg, **hooks),
+    extra = {"log_dir": run_dir / "workers" if run_dir else None} if study == "workers" else {}
+    run_sweep(f"mnist {study}", cfg, total_runs, lambda **hooks: run(cfg, **extra, **hooks),
               SimpleNamespace(tables=tables, plots=plots), fmt, run_dir,
               summary=lambda r: {k: v for k, v in r.to_dict().items() if k not in ("runs", "config", "environment")})
 
