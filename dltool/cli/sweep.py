@@ -33,6 +33,7 @@ def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], 
         except Exception as err:
             refused = isinstance(err, DltoolError) and err.code in (ExitCode.USAGE, ExitCode.MISSING)
             if recorder and refused and not recorder.runs and not recorder.resumed:
+                recorder.close()
                 discard_run_dir(run_dir)  # nothing was measured: fixing the input and rerunning must work
             elif recorder:
                 recorder.finish("failed", error=err.one_line() if isinstance(err, DltoolError) else repr(err))

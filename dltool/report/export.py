@@ -153,6 +153,17 @@ class RunRecorder:
         for key, value in extra.items():
             self.doc[key] = jsonable(value)
         self._save()
+        self.close()
+
+    def close(self) -> None:
+        """Release the folder's lock (a finished run, or one whose folder was discarded)."""
+        lock = getattr(self, "_lock", None)  # None too when __init__ was refused the lock
+        if lock is not None:
+            self._lock = None
+            os.close(lock)
+
+    def __del__(self) -> None:
+        self.close()
 
     def _save(self) -> None:
         write_json_atomic(self.run_dir / "results.json", self.doc)
