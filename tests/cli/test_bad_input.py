@@ -174,3 +174,25 @@ def test_rejected_before_tensorflow_is_imported(tmp_path):
         assert done.stdout.strip() == "[2] False", (case, done.stdout, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, (case, done.stderr)
     assert list(tmp_path.iterdir()) == []
+
+
+MISSING_DATA = ["mnist softmax --quick --out run", "mnist workers --quick --out run",
+                "mnist cnn --quick --dataset fashion-mnist --out run", "scale --quick --dataset mnist --out run",
+                "scale --quick --dataset mnist --data-dir empty --out run"]
+
+
+def test_missing_data_is_found_before_tensorflow_and_before_the_folder(tmp_path):
+    """No raw files, no prepared tensorflow-datasets copy, no network: exit 3 with one line, no run folder, and
+    TensorFlow never imported (it used to take a 5–7 s import and leave a failed run folder behind)."""
+    (tmp_path / "empty").mkdir()
+    code = ("import shlex, sys\nfrom pathlib import Path\nfrom dltool.data import sources\n"
+            "sources.network_available = lambda *a, **k: False\nsources.SYSTEM_DATA_DIR = Path('empty')\n"
+            "from dltool.cli.app import main\nprint(main(shlex.split(sys.argv[1])), 'tensorflow' in sys.modules)")
+    env = dict(os.environ, DLTOOL_DATA_DIR=str(tmp_path / "empty"), TFDS_DATA_DIR=str(tmp_path / "empty"))
+    for case in MISSING_DATA:
+        done = subprocess.run([sys.executable, "-c", code, case], capture_output=True, text=True, cwd=tmp_path,
+                              env=env, timeout=120)
+        assert done.stdout.split() == ["3", "False"], (case, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "dataset not found" in lines[0], (case, done.stderr)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]

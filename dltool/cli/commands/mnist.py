@@ -72,6 +72,10 @@ def _execute(study: str, cfg: Any, total_runs: int, run: Callable, tables: Calla
     from dltool.report.export import new_run_dir
 
     _check_batches(cfg)
+    if getattr(cfg, "dataset", None):  # missing data: exit 3 now, before TensorFlow and before the run folder
+        from dltool.data.sources import check_available
+
+        check_available(cfg.dataset, getattr(cfg, "data_dir", None))
     run_dir = None if no_save else new_run_dir(f"mnist-{study}", out)
     extra = {"log_dir": run_dir / "workers" if run_dir else None} if study == "workers" else {}
     run_sweep(f"mnist {study}", cfg, total_runs, lambda **hooks: run(cfg, **extra, **hooks),

@@ -135,6 +135,10 @@ def scale(
         collective_timeout_s=timeout, precision=precision.value, xla=xla, seed=seed,
         data_dir=str(data_dir) if data_dir else None, join=join)
     counts = cfg.validate()
+    if cfg.dataset != "synthetic":  # missing data: exit 3 now, before TensorFlow and before the run folder
+        from dltool.data.sources import check_available
+
+        check_available(cfg.dataset, cfg.data_dir)
     chief = not join or workers_mod.cluster_from_env().is_chief
     total = 1 if join else sum(len(cfg.measurements(n)) for n in counts)
     run_dir = None if (no_save or not chief) else new_run_dir("scale", out)
