@@ -334,3 +334,15 @@ def test_mnist_workers_keeps_worker_logs_in_its_run_folder(cli, tmp_path, monkey
     result = cli("mnist", "workers", "--quick", "--out", str(out))
     assert result.exit_code == 1
     assert seen == [out / "workers" / "k-1"]
+
+
+def test_tfds_warning_is_kept_out_of_the_missing_data_line(tmp_path, caplog):
+    """An empty tensorflow-datasets folder made absl warn "Variant folder … has no dataset_info.json" beside
+    our one-line error."""
+    pytest.importorskip("tensorflow_datasets")
+    from dltool.data import sources
+
+    (tmp_path / "mnist" / "3.0.1").mkdir(parents=True)
+    with caplog.at_level("DEBUG"), pytest.raises(MissingError, match="no prepared copy"):
+        sources.load_tfds(sources.get_spec("mnist"), sources.SearchLog(), data_dir=tmp_path, download=False)
+    assert not [r for r in caplog.records if "dataset_info.json" in r.getMessage()]
