@@ -42,7 +42,8 @@ def _check_data_dir(value: Optional[Path]) -> Optional[Path]:
 
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", callback=_check_data_dir, help="Folder with the raw dataset files (else $DLTOOL_DATA_DIR, "
+    typer.Option("--data-dir", callback=_check_data_dir,
+                 help="Folder with the raw dataset files (else $DLTOOL_DATA_DIR, "
                  "/usr/share/datasets, tensorflow-datasets).", show_default=False),
 ]
 Seed = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1,
