@@ -26,7 +26,7 @@ from dltool.errors import DltoolError, ExitCode, Terminated
 
 
 class _DltoolGroup(TyperGroup):
-    """Maps a :class:`DltoolError` to its exit code and one line on stderr, Ctrl-C to 130.
+    """Maps a :class:`DltoolError` to its exit code and one line on stderr, Ctrl-C to 130, SIGTERM to 143.
 
     This lives in the click group (not only in :func:`main`) so that ``CliRunner`` tests see the same codes.
     """
