@@ -64,11 +64,13 @@ def allreduce(
     from dltool.experiments import allreduce as exp
     from dltool.experiments.common import parse_ints, parse_names
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.cli.sweep import run_sweep
     from dltool.report.export import new_run_dir
     from dltool.report.views import allreduce as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     preset = QUICK if quick else {}
     cfg = exp.AllreduceConfig(
         devices=parse_ints(devices, "--devices") if devices else preset.get("devices"),
