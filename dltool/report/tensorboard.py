@@ -9,7 +9,7 @@ Each run of a sweep gets its own folder, ``<run folder>/tensorboard/<NN>-<label>
   ``.[tensorboard]`` extra), as hparams, so the HParams tab can sort runs by their settings.
 
 Writing needs no ``tensorboard`` package: ``tf.summary.scalar`` and ``tf.summary.text`` do need it in TF 2.21
-(``TBNotInstalledError`` without it), so the events are written with the low-level ``tf.summary.write`` and the
+(``TBNotInstalledError`` without it), so the events are written with the low-level ``tf.summary.write`` (buffered, written in one compiled loop per tag) and the
 plugin name TensorBoard's scalars and text dashboards read (``scalars``, ``text``), the same records
 ``tf.summary.scalar`` writes. The ``tensorboard`` package (the ``.[tensorboard]`` extra) is the viewer and the
 hparams plugin.
@@ -26,12 +26,14 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from dltool.report.output import jsonable
 
 SUBDIR = "tensorboard"
+WRITE_EVERY_S = 10.0  # buffered values reach the event file at least this often while a run trains
 
 
 def _slug(label: str) -> str:
@@ -56,9 +58,26 @@ def _metadata(tf: Any, plugin: str) -> bytes:
     return meta(plugin_data=meta.PluginData(plugin_name=plugin)).SerializeToString()
 
 
-def _scalar(tf: Any, tag: str, value: float) -> None:
-    """What ``tf.summary.scalar`` writes (a float32 scalar tensor for the scalars plugin), without tensorboard."""
-    tf.summary.write(tag, tf.constant(value, tf.float32), metadata=_metadata(tf, "scalars"))
+def _write_scalars(tf: Any, writer: Any, pending: dict[str, list[tuple[int, float]]]) -> None:
+    """Write buffered ``{tag: [(step, value)]}`` as what ``tf.summary.scalar`` writes (float32 scalars for the
+    scalars plugin), one compiled loop per tag: an eager ``tf.summary.write`` per value costs ≈ 0.2 ms, which
+    doubled the time of fit-line's 1,000 one-step epochs."""
+    import numpy as np
+
+    metadata = _metadata(tf, "scalars")
+
+    @tf.function(reduce_retracing=True)
+    def write(tag, steps, values):
+        for i in tf.range(tf.size(steps)):
+            tf.summary.write(tag, values[i], step=steps[i], metadata=metadata)
+
+    with writer.as_default():
+        for tag, points in pending.items():
+            if points:
+                steps, values = zip(*points)
+                write(tf.constant(tag), tf.constant(np.asarray(steps, dtype="int64")),
+                      tf.constant(np.asarray(values, dtype="float32")))
+    writer.flush()
 
 
 class TensorBoardHooks:
@@ -73,6 +92,8 @@ class TensorBoardHooks:
         self._label = "run"
         self._engine: Any = None
         self._batch: int | None = None
+        self._pending: dict[str, list[tuple[int, float]]] = {}
+        self._last_write = 0.0
         self._started_writer_for_run = False
 
     def __getattr__(self, name: str) -> Any:  # start_run's friends: log, end_run, __enter__ …
@@ -109,17 +130,12 @@ class TensorBoardHooks:
 
     def on_steps(self, steps_done: int, loss: float) -> None:
         if self._writer is not None:
-            import tensorflow as tf
-
-            with self._writer.as_default(step=int(steps_done)):
-                _scalar(tf, "train/loss", float(loss))
+            self._pending.setdefault("train/loss", []).append((int(steps_done), float(loss)))
         if self.inner is not None:
             self.inner.on_steps(steps_done, loss)
 
     def on_epoch_end(self, log: Any) -> None:
         if self._writer is not None:
-            import tensorflow as tf
-
             values = {"train/epoch_loss": log.train_loss, "train/accuracy": log.train_accuracy,
                       "eval/loss": log.eval_loss, "eval/accuracy": log.eval_accuracy}
             if log.seconds and log.seconds > 0:
@@ -129,10 +145,11 @@ class TensorBoardHooks:
             lr = self._learning_rate()
             if lr is not None:
                 values["train/learning_rate"] = lr
-            with self._writer.as_default(step=int(log.epoch)):
-                for name, value in values.items():
-                    if value is not None:
-                        _scalar(tf, name, float(value))
+            for name, value in values.items():
+                if value is not None:
+                    self._pending.setdefault(name, []).append((int(log.epoch), float(value)))
+            if time.monotonic() - self._last_write > WRITE_EVERY_S:  # long runs show up while they train
+                self._write()
         if self.inner is not None:
             self.inner.on_epoch_end(log)
 
@@ -164,10 +181,18 @@ class TensorBoardHooks:
             except ImportError:
                 pass
         self._writer.flush()
+        self._last_write = time.monotonic()
+
+    def _write(self) -> None:
+        import tensorflow as tf
+
+        _write_scalars(tf, self._writer, self._pending)
+        self._pending = {}
+        self._last_write = time.monotonic()
 
     def _close(self) -> None:
         if self._writer is not None:
-            self._writer.flush()
+            self._write()
             self._writer.close()
             self._writer = None
 
