@@ -136,18 +136,20 @@ class TensorBoardHooks:
 
     def on_epoch_end(self, log: Any) -> None:
         if self._writer is not None:
-            values = {"train/epoch_loss": log.train_loss, "train/accuracy": log.train_accuracy,
-                      "eval/loss": log.eval_loss, "eval/accuracy": log.eval_accuracy}
-            if log.seconds and log.seconds > 0:
-                values["perf/steps_per_second"] = log.steps / log.seconds
+            get = lambda key: getattr(log, key, None)  # noqa: E731 - an EpochLog, or a replayed stand-in
+            values = {"train/epoch_loss": get("train_loss"), "train/accuracy": get("train_accuracy"),
+                      "eval/loss": get("eval_loss"), "eval/accuracy": get("eval_accuracy")}
+            seconds, steps = get("seconds"), get("steps")
+            if seconds and seconds > 0 and steps:
+                values["perf/steps_per_second"] = steps / seconds
                 if self._batch:
-                    values["perf/images_per_second"] = log.steps * self._batch / log.seconds
+                    values["perf/images_per_second"] = steps * self._batch / seconds
             lr = self._learning_rate()
             if lr is not None:
                 values["train/learning_rate"] = lr
             for name, value in values.items():
                 if value is not None:
-                    self._pending.setdefault(name, []).append((int(log.epoch), float(value)))
+                    self._pending.setdefault(name, []).append((int(get("epoch") or 0), float(value)))
             if time.monotonic() - self._last_write > WRITE_EVERY_S:  # long runs show up while they train
                 self._write()
         if self.inner is not None:

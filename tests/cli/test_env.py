@@ -98,3 +98,17 @@ def test_env_help_and_bad_format(cli):
     assert cli("env", "--help").exit_code == 0
     bad = cli("env", "--json", "--markdown")
     assert bad.exit_code == 2 and "only use one of" in bad.stderr
+
+
+@pytest.mark.slow  # measures fp32 and bf16 matmuls: ≈ 20 s on 2 cores
+def test_measure_fills_the_cache_with_real_peaks(cli):
+    from dltool.engine import peak
+
+    result = cli("env", "--measure", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    cpu = doc["peaks"][peak.cpu_name()]
+    assert set(cpu) >= {"fp32", "bf16"} and all(entry["flops"] > 1e9 for entry in cpu.values())
+    assert cpu["fp32"]["flops"] == peak.cached_peaks()["fp32"]["flops"]  # cached: a second env reads it back
+    if not doc["gpus"]:
+        assert doc["peak_hint"] is None
