@@ -12,7 +12,8 @@
 #   scale 1 GPU         scale --quick --gpus 1: the GPU learner trained, throughput > 0
 #   scale 2 virtual     scale --quick --gpus 2 --virtual: two logical GPUs carved from one
 #   allreduce nccl      allreduce --implementations nccl on 2 logical GPUs: sums verified; an "unavailable" row
-#                       (not a failure) with the reason when `dltool env` found NCCL unusable
+#                       (not a failure) with the reason when `dltool env` found NCCL unusable, or when NCCL
+#                       refuses two ranks on one physical GPU ("Duplicate GPU detected")
 #   allreduce hier.     allreduce --implementations hierarchical-copy on 2 logical GPUs: sums verified
 #   cutout quick        cutout train --quick on the GPU
 #   benchmarks/gpu_path_checks.py, when present: one row per JSON line {"check", "ok": true|false|null, "detail"}
@@ -117,9 +118,14 @@ def load(path):
 doc = load(out_file)
 env = load(env_file) or {}
 nccl = env.get("nccl") or {}
-if name.endswith("nccl") and nccl.get("usable") is False and (doc is None or any(
-        r.get("status") != "ok" or not r.get("verified") for r in doc.get("bus") or [{}])):
+failed = doc is None or any(r.get("status") != "ok" or not r.get("verified") for r in doc.get("bus") or [{}])
+if name.endswith("nccl") and failed and nccl.get("usable") is False:
     print(f"UNAVAILABLE|NCCL unusable here: {nccl.get('detail')}"); sys.exit()
+log = Path(out_file).with_suffix(".log")
+log_text = log.read_text(errors="replace") if log.exists() else ""
+if name.endswith("nccl") and failed and ("Duplicate GPU" in log_text or "ncclInvalidUsage" in log_text):
+    print("UNAVAILABLE|NCCL refuses two ranks on one physical GPU (2 logical GPUs carved from 1); "
+          "needs 2 physical GPUs"); sys.exit()
 if doc is None:
     print(f"FAIL|no JSON on stdout (see {Path(out_file).with_suffix('.log')})"); sys.exit()
 saved = load(Path(run_dir) / "results.json") or {}

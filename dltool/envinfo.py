@@ -8,9 +8,8 @@ the cache of :mod:`dltool.engine.peak`, datasets from the same search as the loa
 without reading them. Two things need TensorFlow and run only when asked:
 
 - ``tensorflow=True``: the GPUs TensorFlow sees (compute capability), its CUDA / cuDNN build, and whether NCCL
-  is usable — a real ``NcclAllReduce`` of a small tensor over the GPUs (one GPU is split into two logical GPUs
-  first, because NCCL is not called for a single device). NCCL has no CPU kernel, so without a GPU the answer is
-  "no" with that reason.
+  is usable — a real NCCL all-reduce of a small tensor (see :func:`nccl_check`), in a subprocess. NCCL has no
+  CPU kernel, so without a GPU the answer is "no" with that reason.
 - ``measure=True``: the matmul peaks that are not cached yet (a few seconds each), then cached.
 """
 
@@ -127,10 +126,13 @@ def tensorflow_gpus() -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 def nccl_check() -> dict[str, Any]:
-    """A real NCCL all-reduce over the GPUs (one GPU split into two logical ones); imports TensorFlow.
+    """A real NCCL all-reduce on the GPUs; imports TensorFlow (``gather`` runs it in a subprocess).
 
-    Must run before anything else initialises TensorFlow's devices (it may split the GPU): ``gather`` runs it in
-    a subprocess (:func:`nccl_check_subprocess`)."""
+    With two or more physical GPUs: ``MirroredStrategy`` with ``NcclAllReduce`` over all of them, sums checked.
+    With one: the ``NcclAllReduce`` kernel itself with one rank on it (NCCL loads, builds a communicator and runs);
+    two logical GPUs carved out of one physical GPU are no test of NCCL, which refuses two ranks on one device
+    ("Duplicate GPU detected").
+    """
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -138,8 +140,12 @@ def nccl_check() -> dict[str, Any]:
         return {"usable": False, "detail": "no GPU visible to TensorFlow (NcclAllReduce has no CPU kernel)"}
     try:
         if len(gpus) == 1:
-            tf.config.set_logical_device_configuration(
-                gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=1024)] * 2)
+            with tf.device("/GPU:0"):
+                total = tf.raw_ops.NcclAllReduce(input=tf.constant([1.0, 2.0, 3.0]), reduction="sum",
+                                                 num_devices=1, shared_name="dltool_env_nccl").numpy()
+            ok = [float(v) for v in total] == [1.0, 2.0, 3.0]
+            return {"usable": ok, "detail": "NcclAllReduce kernel ran on 1 GPU (one rank; traffic between GPUs "
+                                            "needs 2 or more physical GPUs)" if ok else f"wrong result {total}"}
         devices = [d.name for d in tf.config.list_logical_devices("GPU")]
         strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.NcclAllReduce())
         values = strategy.run(lambda: tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group + 1,
@@ -148,7 +154,6 @@ def nccl_check() -> dict[str, Any]:
         expected = sum(range(1, len(devices) + 1))
         ok = bool((total == expected).all())
         return {"usable": ok, "detail": f"NcclAllReduce over {len(devices)} GPUs"
-                + (" (2 logical on 1 physical)" if len(gpus) == 1 else "")
                 + (f": sum {float(total[0]):g} = {expected}" if ok else f": wrong sum {total} (expected {expected})")}
     except Exception as err:  # noqa: BLE001 - any failure means "not usable", with its reason
         text = " ".join(str(err).split())[:200]
@@ -233,8 +238,7 @@ def gather(tensorflow: bool = False, measure: bool = False) -> Environment:
 
 
 def nccl_check_subprocess(timeout: float = 180.0) -> dict[str, Any]:
-    """:func:`nccl_check` in a fresh Python, so splitting a GPU never collides with devices this process has
-    already initialised (and a crash in NCCL cannot take ``dltool env`` down)."""
+    """:func:`nccl_check` in a fresh Python, so a crash or hang in NCCL cannot take ``dltool env`` down."""
     import json
 
     code = "import json; from dltool.envinfo import nccl_check; print(json.dumps(nccl_check()))"

@@ -30,7 +30,7 @@ device = "CPU" if mode == "cpu-fp16" and "fp16" in args else "GPU"
 env = {"devices": {"device_type": device}, "precision": args[args.index("--precision") + 1] if "--precision" in args else "fp32"}
 if args[0] == "env":
     gpus = [] if mode == "tf-no-gpu" else [{"index": 0, "name": "Fake GPU", "compute_capability": "9.0"}]
-    doc = {"gpus": gpus, "nccl": {"usable": False, "detail": "fake: no NCCL"}}
+    doc = {"gpus": gpus, "nccl": {"usable": mode == "dup-nccl", "detail": "fake: no NCCL"}}
 elif args[0] == "mnist":
     doc = {"runs": [{"test_accuracy": 0.9903, "train_seconds": 4.2, "status": "target reached"}], "environment": env}
 elif args[0] == "scale":
@@ -39,7 +39,9 @@ elif args[0] == "scale":
                      "status": "finished"} for k in range(1, n + 1)], "environment": env}
 elif args[0] == "allreduce":
     if "nccl" in args:
-        print("dltool: error: NCCL unavailable", file=sys.stderr); sys.exit(3)
+        print("NCCL WARN Duplicate GPU detected : rank 1 and rank 0 both on CUDA device 0" if mode == "dup-nccl"
+              else "dltool: error: NCCL unavailable", file=sys.stderr)
+        sys.exit(1 if mode == "dup-nccl" else 3)
     doc = {"bus": [{"status": "ok", "verified": True, "busbw": 2e9}], "device_type": "GPU"}
 else:
     doc = {"runs": [{"status": "finished", "final_val_accuracy": 0.5}], "environment": env}
@@ -114,6 +116,12 @@ def test_rows_pass_nccl_unavailable_and_path_checks_become_rows(tmp_path):
     assert table == {**{row: "PASS" for row in ROWS}, "allreduce nccl": "UNAVAILABLE",
                      "fake fp16 matmul": "PASS", "fake two GPUs": "SKIP"}
     assert "fake: no NCCL" in done.stdout and "all passed" in done.stdout
+
+
+def test_nccl_refusing_two_ranks_on_one_gpu_is_unavailable_not_failed(tmp_path):
+    done = _run(tmp_path, mode="dup-nccl", path_checks=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _table(done.stdout)["allreduce nccl"] == "UNAVAILABLE" and "two ranks on one physical GPU" in done.stdout
 
 
 def test_a_run_off_the_gpu_fails_its_row_and_the_script(tmp_path):
