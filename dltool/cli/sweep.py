@@ -46,8 +46,11 @@ def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], 
         recorder.set("environment", result.environment)
         from dltool.report.views.runs import to_stored
 
-        recorder.set("tables", [to_stored(t) for t in tables])  # `dltool runs show` reprints these
-        recorder.set("footer", list(footer))
+        try:  # `dltool runs show` reprints these; a table that cannot be stored must not cost the finished run
+            recorder.set("tables", [to_stored(t) for t in tables])
+            recorder.set("footer", [str(line) for line in footer])
+        except (TypeError, ValueError) as err:
+            output.info(f"tables not kept in results.json ({err}); `dltool runs show` will list the run's fields")
         recorder.finish(**(summary(result) if summary else {}))
         view.plots(result, run_dir)
         footer.append(f"Results and plots: {run_dir}/")
