@@ -116,6 +116,15 @@ def test_bad_input_is_one_line_and_exit_2(cli, args, code, words):
     assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_help_and_an_empty_default_folder(cli, tmp_path, monkeypatch):
+    for args in (["runs", "--help"], ["runs", "show", "--help"], ["runs", "compare", "--help"], ["runs", "plot", "--help"]):
+        assert cli(*args).exit_code == 0, args
+    monkeypatch.chdir(tmp_path)  # no runs/ here yet: an empty list, not an error
+    result = cli("runs", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"root": "runs", "runs": []}
+    assert "no run folders here" in cli("runs").stdout
+
+
 def test_runs_never_import_tensorflow(two_runs):
     code = (
         "import sys, io, contextlib\n"

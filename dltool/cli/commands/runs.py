@@ -29,7 +29,8 @@ Runs = Annotated[List[Path], typer.Argument(help="Run folders (or their results.
 
 @runs_app.command("list")
 def list_runs(
-    root: Annotated[Path, typer.Argument(help="The folder that holds run folders.")] = Path("runs"),
+    root: Annotated[Optional[Path], typer.Argument(help="The folder that holds run folders (default: runs/).",
+                                                   show_default=False)] = None,
     json_: opt.Json = False,
     csv_: opt.Csv = False,
     markdown: opt.Markdown = False,
@@ -40,8 +41,9 @@ def list_runs(
     from dltool.report.views import runs as views
 
     fmt = output.choose_format(json_, csv_, markdown)
-    folders = runlog.find(root)
-    output.emit([views.list_table(folders)], {"root": str(root), "runs": folders}, fmt)
+    # no runs/ yet is an empty list (nothing trained here yet); a DIR that does not exist is a mistake (exit 2)
+    folders = [] if root is None and not Path("runs").exists() else runlog.find(root or Path("runs"))
+    output.emit([views.list_table(folders)], {"root": str(root or "runs"), "runs": folders}, fmt)
 
 
 @runs_app.command("show")
