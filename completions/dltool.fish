@@ -373,3 +373,4 @@ complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcom
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from compare' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l help
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l out
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l redraw

@@ -208,3 +208,45 @@ def curves(paths: list[Path]) -> list[Curve]:
         raise UsageError("none of these runs recorded a training curve",
                          "plot runs of commands that train (mnist, fit-line, cutout, cifar-adaptive …)")
     return out
+
+
+class StoredResult:
+    """A run's results.json read like the experiment's Result: ``r.runs[0].test_accuracy``, ``e["epoch"]``.
+
+    The views draw a command's figures from a Result's fields; results.json holds those fields (the config, every
+    run, the summary), so this duck-typed stand-in lets ``dltool runs plot --redraw`` call the command's own
+    ``plots`` without TensorFlow or the experiment. A field that was not stored reads as None; a view that calls
+    one of the Result's methods cannot be redrawn this way (``TypeError``), which the command reports.
+    """
+
+    def __init__(self, doc: dict):
+        self.__dict__.update({k: _stored(v) for k, v in doc.items()})
+
+    def __getattr__(self, key: str) -> Any:  # only called for fields that were not stored
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__.get(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.__dict__.get(key)
+        return default if value is None else value
+
+    def keys(self):
+        return self.__dict__.keys()
+
+    def items(self):
+        return self.__dict__.items()
+
+    def __iter__(self):
+        return iter(self.__dict__)
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, dict):
+        return StoredResult(value)
+    if isinstance(value, list):
+        return [_stored(v) for v in value]
+    return value

@@ -91,6 +91,31 @@ def test_plot_overlays_every_run(cli, two_runs, tmp_path):
     assert again.exit_code == 2 and "already exists" in again.stderr
 
 
+def test_redraw_gives_the_run_s_own_figures_pixel_for_pixel(cli, two_runs, tmp_path):
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    result = cli("runs", "plot", str(two_runs / "b"), "--redraw", "--out", str(tmp_path / "again"))
+    assert result.exit_code == 0, result.stderr
+    drawn = sorted(p.name for p in (tmp_path / "again").glob("*.png"))
+    assert drawn == ["comparison.png", "fitted_lines.png", "loss_curves.png"]
+    for name in drawn:
+        np.testing.assert_array_equal(mpimg.imread(tmp_path / "again" / name), mpimg.imread(two_runs / "b" / name))
+    assert cli("runs", "plot", str(two_runs / "a"), str(two_runs / "b"), "--redraw").exit_code == 2
+
+
+@pytest.mark.parametrize("doc, words", [
+    ({"command": "scale", "runs": [{"mode": "strong", "learners": 1}]}, "cannot be redrawn"),
+    ({"command": "no-such-command", "runs": []}, "no figures to redraw"),
+])
+def test_redraw_says_when_it_cannot(cli, tmp_path, doc, words):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.json").write_text(json.dumps(doc))
+    result = cli("runs", "plot", str(tmp_path / "run"), "--redraw")
+    assert result.exit_code == 2 and words in result.stderr
+    assert not (tmp_path / "run" / "redrawn").exists()
+
+
 def test_training_runs_write_tensorboard_events_matching_results(two_runs):
     from dltool.report.tensorboard import read_scalars
 
@@ -131,7 +156,8 @@ def test_runs_never_import_tensorflow(two_runs):
         "from dltool.cli.app import main\n"
         f"root = {str(two_runs)!r}\n"
         "for args in (['runs', root, '--json'], ['runs', 'show', root + '/a'], "
-        "['runs', 'compare', root + '/a', root + '/b', '--markdown']):\n"
+        "['runs', 'compare', root + '/a', root + '/b', '--markdown'], "
+        f"['runs', 'plot', root + '/a', '--redraw', '--out', {str(two_runs.parent / 'redrawn-no-tf')!r}]):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert main(args) == 0, args\n"
         "print('tensorflow' in sys.modules)\n"

@@ -90,15 +90,37 @@ def compare(
 def plot(
     runs: Runs,
     out: Annotated[Optional[Path], typer.Option("--out", help="PNG to write (default: runs-plot.png, or "
-                                                "<run>/runs-plot.png for one run).", show_default=False)] = None,
+                                                "<run>/runs-plot.png for one run); with --redraw, a new folder "
+                                                "(default: <run>/redrawn).", show_default=False)] = None,
+    redraw: Annotated[bool, typer.Option("--redraw", help="Draw one run's own figures again (the command's "
+                                         "plots) from its results.json instead of overlaying curves.")] = False,
 ) -> None:
-    """Overlay the runs' training-loss curves (log scale) and their accuracy per epoch, from results.json."""
+    """Overlay the runs' training-loss curves (log scale) and their accuracy per epoch, from results.json.
+
+    --redraw: one run's own figures (the PNGs its command drew), drawn again from results.json. Works for the
+    commands whose figures need only stored fields (fit-line, allreduce, mnist cnn/workers … ); others say so.
+    """
     from dltool import runlog
     from dltool.errors import UsageError
     from dltool.report import output
     from dltool.report.plots import save_figure
     from dltool.report.views import runs as views
 
+    if redraw:
+        if len(runs) != 1:
+            raise UsageError("--redraw draws one run's figures", "give one run folder")
+        target_dir = out or Path(runs[0]) / "redrawn"
+        if target_dir.exists() and (not target_dir.is_dir() or any(target_dir.iterdir())):
+            raise UsageError(f"--out {target_dir} already exists", "choose another folder")
+        doc = runlog.load(runs[0])
+        target_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            paths = views.redraw(doc, target_dir)
+        except UsageError:
+            target_dir.rmdir() if not any(target_dir.iterdir()) else None
+            raise
+        output.info(f"{len(paths)} figures of {doc.get('command')}: " + ", ".join(str(p) for p in paths))
+        return
     if out is not None and out.suffix.lower() != ".png":
         raise UsageError(f"--out {out} is not a .png file", "give a path ending in .png")
     if out is not None and out.exists():

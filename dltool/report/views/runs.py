@@ -107,6 +107,35 @@ def compare_doc(comparison) -> dict:
             "results": comparison.metrics}
 
 
+# command (as results.json names it) → (views module, its plots function)
+REDRAW = {"fit-line": ("fit_line", "plots"), "scale": ("scale", "plots"), "allreduce": ("allreduce", "plots"),
+          "cutout train": ("cutout", "plots"), "cifar-adaptive": ("cifar_adaptive", "plots"),
+          "eggholder": ("eggholder", "plots"), "mnist softmax": ("mnist", "softmax_plots"),
+          "mnist cnn": ("mnist", "cnn_plots"), "mnist filters": ("mnist", "filters_plots"),
+          "mnist mlp": ("mnist", "mlp_plots"), "mnist devices": ("mnist", "devices_plots"),
+          "mnist workers": ("mnist", "workers_plots")}
+
+
+def redraw(doc: dict, out_dir) -> list:
+    """The command's own figures, drawn again from results.json into ``out_dir`` (see ``runlog.StoredResult``)."""
+    import importlib
+
+    from dltool.errors import UsageError
+    from dltool.runlog import StoredResult
+
+    command = str(doc.get("command"))
+    if command not in REDRAW:
+        raise UsageError(f"no figures to redraw for command {command!r}",
+                         f"--redraw knows {', '.join(sorted(REDRAW))}; leave it out to overlay the training curves")
+    module, function = REDRAW[command]
+    plots = getattr(importlib.import_module(f"dltool.report.views.{module}"), function)
+    try:
+        return list(plots(StoredResult(doc), out_dir))
+    except (TypeError, AttributeError, KeyError, ValueError) as err:
+        raise UsageError(f"{command}'s figures cannot be redrawn from results.json alone ({type(err).__name__}: "
+                         f"{err})", "its PNGs are in the run folder; leave --redraw out to overlay the curves")
+
+
 def curves_figure(curves: list):
     """Training loss of every run (log scale), and the evaluated accuracy per epoch where runs recorded it."""
     from dltool.report.plots import _palette, figure
