@@ -22,6 +22,10 @@ def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], 
 
     recorder = RunRecorder(run_dir, command, cfg) if run_dir else None
     with SweepProgress(total_runs, command) as progress:
+        if run_dir:  # TensorBoard event files of every run, beside results.json
+            from dltool.report.tensorboard import SUBDIR, TensorBoardHooks
+
+            progress = TensorBoardHooks(progress, Path(run_dir) / SUBDIR, cfg)
         try:
             result = run(on_run=recorder.add_run if recorder else None, progress=progress)
         except KeyboardInterrupt as err:
@@ -38,9 +42,19 @@ def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], 
             elif recorder:
                 recorder.finish("failed", error=err.one_line() if isinstance(err, DltoolError) else repr(err))
             raise
+        finally:
+            if run_dir:
+                progress.close()
     tables, footer = view.tables(result)
     if recorder:
         recorder.set("environment", result.environment)
+        from dltool.report.views.runs import to_stored
+
+        try:  # `dltool runs show` reprints these; a table that cannot be stored must not cost the finished run
+            recorder.set("tables", [to_stored(t) for t in tables])
+            recorder.set("footer", [str(line) for line in footer])
+        except (TypeError, ValueError) as err:
+            output.info(f"tables not kept in results.json ({err}); `dltool runs show` will list the run's fields")
         recorder.finish(**(summary(result) if summary else {}))
         view.plots(result, run_dir)
         footer.append(f"Results and plots: {run_dir}/")
