@@ -6,8 +6,10 @@ complete -c dltool -f -n '__fish_use_subcommand' -a 'scale' -d 'Measure strong a
 complete -c dltool -f -n '__fish_use_subcommand' -a 'allreduce' -d 'Compare all-reduce implementations: time, algbw, busbw...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'archcalc' -d 'Per-layer arithmetic of a CNN: output shape, activations,...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'eggholder' -d 'Can a wide shallow or a narrow deep network learn the...'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'env' -d 'The environment, ready to paste into a bug report:...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'mnist' -d 'The reports MNIST studies on real MNIST (or --dataset...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cutout' -d 'Cutout regularisation (DeVries & Taylor, 2017) and batch...'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'runs' -d 'Run folders: list them (dltool runs [DIR]), show a...'
 complete -c dltool -n '__fish_use_subcommand' -l help
 complete -c dltool -n '__fish_use_subcommand' -l install-completion
 complete -c dltool -n '__fish_use_subcommand' -l show-completion
@@ -157,6 +159,12 @@ complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l test-fraction
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l time-alone
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l widths
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l xla
+complete -c dltool -n '__fish_seen_subcommand_from env' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from env' -l help
+complete -c dltool -n '__fish_seen_subcommand_from env' -l json
+complete -c dltool -n '__fish_seen_subcommand_from env' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from env' -l measure
+complete -c dltool -n '__fish_seen_subcommand_from env' -l tensorflow
 complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'softmax' -d 'Softmax regression (784 → 10): every optimizer × learning...'
 complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'cnn' -d 'Deep-MNIST CNN: test accuracy and training time vs batch...'
 complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'filters' -d 'The filters study: a small CNN (two 3×3 convolutions with...'
@@ -346,3 +354,23 @@ complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subc
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l test-subset
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l validation
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l xla
+complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'list' -d 'List run folders, oldest first: command, started, status,...'
+complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'show' -d 'Print a runs tables again from its results.json (--json:...'
+complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'compare' -d 'Runs side by side: status, duration, the best of each key...'
+complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'plot' -d 'Overlay the runs training-loss curves (log scale) and...'
+complete -c dltool -n '__fish_seen_subcommand_from runs' -l help
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from list' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from list' -l help
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from list' -l json
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from list' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from show' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from show' -l help
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from show' -l json
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from show' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from compare' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from compare' -l help
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from compare' -l json
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from compare' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l help
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l out
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l redraw

@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad option value or bad input file
     MISSING = 3  # missing data or devices
     INTERRUPTED = 130  # Ctrl-C; finished results are kept
+    TERMINATED = 143  # SIGTERM (timeout, docker stop, Slurm); finished results are kept
 
 
 class DltoolError(Exception):
@@ -51,3 +52,7 @@ class RunError(DltoolError):
     """A run failed at run time (exit 1)."""
 
     code = ExitCode.RUNTIME
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C (exit 143 instead of 130)."""

@@ -7,6 +7,7 @@ imports what it needs inside its body.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Annotated, Any, Optional
 
@@ -21,17 +22,18 @@ from dltool import quiet_tf
 
 # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is not for our users; before any TF import.
 quiet_tf.install()
-from dltool.errors import DltoolError, ExitCode
+from dltool.errors import DltoolError, ExitCode, Terminated
 
 
 class _DltoolGroup(TyperGroup):
-    """Maps a :class:`DltoolError` to its exit code and one line on stderr, Ctrl-C to 130.
+    """Maps a :class:`DltoolError` to its exit code and one line on stderr, Ctrl-C to 130, SIGTERM to 143.
 
     This lives in the click group (not only in :func:`main`) so that ``CliRunner`` tests see the same codes.
     """
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         """Run the app; a click usage error becomes one line on stderr and exit 2 (no usage box)."""
+        previous = _catch_sigterm()
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
@@ -43,15 +45,32 @@ class _DltoolGroup(TyperGroup):
             message = err.format_message().rstrip(".")
             click.echo(f"dltool: error: {message}. See '{where} --help'.", err=True)
             code = err.exit_code
+        except DltoolError as err:  # only with --traceback: the traceback, then the same line and exit code
+            import traceback
+
+            traceback.print_exc()
+            click.echo(f"dltool: error: {err.one_line()}", err=True)
+            code = int(err.code)
+        except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM while click parses
+            code = _interrupted(err)
         except typer.Abort:
             click.echo("dltool: interrupted; finished results were kept.", err=True)
             code = int(ExitCode.INTERRUPTED)
         except BrokenPipeError:  # `dltool … | head`: the reader left; not an error of ours
-            sys.stderr.close()
+            _silence_stdout()
             code = 0
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            _finite_floats(command)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -61,11 +80,76 @@ class _DltoolGroup(TyperGroup):
                 raise
             click.echo(f"dltool: error: {err.one_line()}", err=True)
             ctx.exit(int(err.code))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             if _traceback_wanted(ctx):
-                raise
-            click.echo("dltool: interrupted; finished results were kept.", err=True)
-            ctx.exit(int(ExitCode.INTERRUPTED))
+                import traceback
+
+                traceback.print_exc()
+            ctx.exit(_interrupted(err))
+        except BrokenPipeError:  # before click turns it into exit 1: `dltool archcalc vgg19 | head -3` is fine
+            _silence_stdout()
+            ctx.exit(0)
+
+
+def _finite_floats(command: click.Command) -> None:
+    """Every float option of ``command`` and its subcommands takes finite numbers only, checked as click parses
+    (before any TensorFlow import): ``--lr nan`` would train nothing, ``--noise inf`` make all-NaN data."""
+    import math
+    import typing
+
+    def is_float(annotation: Any) -> bool:
+        args = typing.get_args(annotation)
+        return annotation is float or (float in args and all(a in (float, type(None)) for a in args))
+
+    for param in command.params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is None or getattr(param, "_finite_only", False) or not is_float(descriptor.annotation):
+            continue
+
+        def check(ctx, p, value, _previous=param.callback):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise click.exceptions.BadParameter(f"{value} is not a finite number; give a number such as 0.01",
+                                                    ctx=ctx, param=p)
+            return _previous(ctx, p, value) if _previous is not None else value
+
+        param.callback = check
+        param._finite_only = True  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        _finite_floats(sub)
+
+
+def _interrupted(err: BaseException) -> int:
+    """One line on stderr for Ctrl-C (130) or SIGTERM (143); finished results were already written."""
+    if isinstance(err, Terminated):
+        click.echo("dltool: terminated (SIGTERM); finished results were kept.", err=True)
+        return int(ExitCode.TERMINATED)
+    click.echo("dltool: interrupted; finished results were kept.", err=True)
+    return int(ExitCode.INTERRUPTED)
+
+
+def _catch_sigterm():
+    """SIGTERM (timeout, docker stop, Slurm) unwinds like Ctrl-C: run folders are finished, workers reaped.
+
+    Returns the previous handler, or None when signals cannot be set here (not the main thread)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_sigterm(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not break the clean-up
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _silence_stdout() -> None:
+    """The Python docs' recipe for a closed pipe: point stdout at devnull so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer)
+        pass
 
 
 def _traceback_wanted(ctx: click.Context) -> bool:
@@ -102,7 +186,8 @@ def root(
 ) -> None:
     """Deep-learning-systems experiments on TensorFlow: tables on a terminal, --json for pipelines, plots on disk.
 
-    Exit codes: 0 ok, 1 run failed, 2 bad usage or input, 3 missing data or devices, 130 interrupted.
+    Exit codes: 0 ok, 1 run failed, 2 bad usage or input, 3 missing data or devices, 130 interrupted,
+    143 terminated (SIGTERM).
     """
     ctx.ensure_object(dict)
     ctx.obj["traceback"] = traceback

@@ -24,12 +24,30 @@ OutDir = Annotated[
                  show_default=False),
 ]
 NoSave = Annotated[bool, typer.Option("--no-save", help="Write no run folder (results only on stdout).")]
+def _check_data_dir(value: Optional[Path]) -> Optional[Path]:
+    """A --data-dir that is a file or missing is refused as the options are read (before TensorFlow starts)."""
+    from dltool.errors import MissingError, UsageError
+
+    if value is not None:
+        folder = Path(value).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--data-dir {value} is a file, not a folder",
+                             "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
+        if not folder.exists():
+            raise MissingError(f"--data-dir {value} does not exist",
+                               "give the folder that holds the dataset files, or leave out --data-dir to search "
+                               "$DLTOOL_DATA_DIR, /usr/share/datasets and tensorflow-datasets")
+    return value
+
+
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", help="Folder with the raw dataset files (else $DLTOOL_DATA_DIR, "
+    typer.Option("--data-dir", callback=_check_data_dir,
+                 help="Folder with the raw dataset files (else $DLTOOL_DATA_DIR, "
                  "/usr/share/datasets, tensorflow-datasets).", show_default=False),
 ]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed; a CPU run with the same seed repeats exactly.")]
+Seed = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1,
+                                   help="Random seed (0 … 2^32−1); a CPU run with the same seed repeats exactly.")]
 Epochs = Annotated[Optional[int], typer.Option("--epochs", min=1, help="Training epochs (default: the study's).")]
 Steps = Annotated[Optional[int], typer.Option("--steps", min=1, help="Stop each run after this many steps.")]
 BatchSize = Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Global batch size.")]

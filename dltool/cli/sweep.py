@@ -15,28 +15,46 @@ def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], 
 
     With ``run_dir`` None (``--no-save``) nothing is written. Returns the Result.
     """
-    from dltool.errors import DltoolError
+    from dltool.errors import DltoolError, ExitCode, Terminated
     from dltool.report import output
-    from dltool.report.export import RunRecorder
+    from dltool.report.export import RunRecorder, discard_run_dir
     from dltool.report.progress import SweepProgress
 
     recorder = RunRecorder(run_dir, command, cfg) if run_dir else None
     with SweepProgress(total_runs, command) as progress:
+        if run_dir:  # TensorBoard event files of every run, beside results.json
+            from dltool.report.tensorboard import SUBDIR, TensorBoardHooks
+
+            progress = TensorBoardHooks(progress, Path(run_dir) / SUBDIR, cfg)
         try:
             result = run(on_run=recorder.add_run if recorder else None, progress=progress)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             if recorder:
-                recorder.finish("interrupted")
+                recorder.finish("terminated" if isinstance(err, Terminated) else "interrupted")
                 if interrupted_hint:
                     output.info(interrupted_hint)
             raise
         except Exception as err:
-            if recorder:
+            refused = isinstance(err, DltoolError) and err.code in (ExitCode.USAGE, ExitCode.MISSING)
+            if recorder and refused and not recorder.runs and not recorder.resumed:
+                recorder.close()
+                discard_run_dir(run_dir)  # nothing was measured: fixing the input and rerunning must work
+            elif recorder:
                 recorder.finish("failed", error=err.one_line() if isinstance(err, DltoolError) else repr(err))
             raise
+        finally:
+            if run_dir:
+                progress.close()
     tables, footer = view.tables(result)
     if recorder:
         recorder.set("environment", result.environment)
+        from dltool.report.views.runs import to_stored
+
+        try:  # `dltool runs show` reprints these; a table that cannot be stored must not cost the finished run
+            recorder.set("tables", [to_stored(t) for t in tables])
+            recorder.set("footer", [str(line) for line in footer])
+        except (TypeError, ValueError) as err:
+            output.info(f"tables not kept in results.json ({err}); `dltool runs show` will list the run's fields")
         recorder.finish(**(summary(result) if summary else {}))
         view.plots(result, run_dir)
         footer.append(f"Results and plots: {run_dir}/")

@@ -24,6 +24,8 @@ TensorFlow and tensorflow-datasets are imported only inside :func:`load_tfds`.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import socket
@@ -300,6 +302,18 @@ def network_available(host: tuple[str, int] = TFDS_PROBE_HOST, timeout: float = 
         return False
 
 
+@contextlib.contextmanager
+def _quiet_absl():
+    """tfds warns through absl's Python logger; a missing set is reported once, by :func:`missing_error`."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def load_tfds(spec: DatasetSpec, log: SearchLog, data_dir: str | os.PathLike | None = None, download: bool = True):
     """Load the set through tensorflow-datasets → (x_train, y_train, x_test, y_test, class_names, where).
 
@@ -315,7 +329,8 @@ def load_tfds(spec: DatasetSpec, log: SearchLog, data_dir: str | os.PathLike | N
     tfds_dir = None if data_dir is None else os.fspath(data_dir)
     kwargs = dict(split=["train", "test"], as_supervised=True, with_info=True, data_dir=tfds_dir)
     try:
-        (train, test), info = tfds.load(spec.tfds_name, download=False, **kwargs)
+        with _quiet_absl():  # "Variant folder … has no dataset_info.json": our one-line error says it better
+            (train, test), info = tfds.load(spec.tfds_name, download=False, **kwargs)
     except Exception as first:  # not prepared (AssertionError in tfds 4.9), or a broken cache
         if not download:
             log.tfds_error = f"no prepared copy and downloading is off ({_short(first)})"
@@ -363,6 +378,36 @@ def _tfds_to_numpy(tfds, ds, chunk: int = 10_000) -> tuple[np.ndarray, np.ndarra
 # ------------------------------------------------------------------------------------------------------ resolve
 
 
+def check_available(name: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
+    """Raise the MissingError that :func:`resolve_and_read` would, without reading a file or importing
+    TensorFlow — only where that is sure: no raw files on the search path, no prepared tensorflow-datasets copy
+    in its cache and no network to download one. Commands call it before they make a run folder."""
+    spec = get_spec(name)
+    log = SearchLog()
+    if data_dir is not None:
+        root = Path(data_dir).expanduser()
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"--data-dir {root} is a file, not a folder",
+                             "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
+        if not root.is_dir():
+            raise missing_error(spec, log, reason=f"data dir {root} does not exist")
+        if find_in_root(spec, root) is None and not is_tfds_dir(spec, root):
+            raise missing_error(spec, log, reason=f"{spec.display} dataset not found in {root}")
+        return
+    for root in env_roots():
+        if root.is_dir() and (find_in_root(spec, root) is not None or is_tfds_dir(spec, root)):
+            return
+        log.looked.append(f"{ENV_DATA_DIR}={root}" + ("" if root.is_dir() else " (no such folder)"))
+    if find_in_root(spec, SYSTEM_DATA_DIR) is not None:
+        return
+    log.looked.append(str(SYSTEM_DATA_DIR))
+    tfds_root = Path(os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets").expanduser()
+    if is_tfds_dir(spec, tfds_root) or (download and network_available()):
+        return
+    log.tfds_error = "no prepared copy in its cache and no network to download one"
+    raise missing_error(spec, log)
+
+
 def resolve_and_read(spec: DatasetSpec, data_dir: str | os.PathLike | None = None, download: bool = True):
     """Find the set (search order in the module docstring) and read it.
 
@@ -372,6 +417,9 @@ def resolve_and_read(spec: DatasetSpec, data_dir: str | os.PathLike | None = Non
     log = SearchLog()
     if data_dir is not None:
         root = Path(data_dir).expanduser()
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"--data-dir {root} is a file, not a folder",
+                             "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
         if not root.is_dir():
             raise missing_error(spec, log, reason=f"data dir {root} does not exist")
         hit = find_in_root(spec, root)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from dltool.engine.fused import apply_gradients, fusable, prepare
+from dltool.engine.loss_scale import agree_finite
 from dltool.engine.timing import StepTimer, Throughput
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -279,7 +280,9 @@ class Engine:
                 scaled = optimizer.scale_loss(loss) if fp16 else loss
             variables = model.trainable_variables
             grads = tape.gradient(scaled, variables)
-            # THE one place gradients are applied (fused kernels where exact, see engine/fused.py)
+            if fp16:  # every replica skips an overflowed step, or none does (Keras asks replica 0 only)
+                grads = agree_finite(grads)
+            # THE one place gradients are applied (fused kernels where exact, see engine/fused.py; never fp16)
             apply_gradients(optimizer, grads, variables, fused=fused)
             if classification:
                 correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(out, axis=-1, output_type=tf.int32),

@@ -65,7 +65,8 @@ from dltool.errors import DltoolError, ExitCode, MissingError, RunError, UsageEr
 HEARTBEAT_S = 2.0  # how often a worker touches its heartbeat file
 HANG_TIMEOUT_S = 60.0
 GRACE_S = 15.0  # after a loss: how long the survivors get to fail on their own before they are stopped
-COLLECTIVE_TIMEOUT_S = 60.0  # CommunicationOptions(timeout_seconds=…) the callers should use
+COLLECTIVE_TIMEOUT_S = None  # CommunicationOptions(timeout_seconds=…): none by default (a debugging aid in TF;
+#                             it also bounds start-up and the first step, and holds a thread per collective)
 
 # environment variables a launched worker sees
 ENV_DIR = "DLTOOL_WORKER_DIR"
@@ -452,6 +453,10 @@ def _launch_once(target, config, count, cluster, on_event, timeout_s, hang_timeo
         base_env["PYTHONPATH"] = os.pathsep.join(paths + [base_env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     base_env.update({k: str(v) for k, v in (env or {}).items()})
     base_env[ENV_DIR] = str(work)
+    # a worker ends with os._exit, so autograph's __autograph_generated_file*.py (removed at a normal exit) stay
+    # behind: give the workers a temp folder inside the scratch folder, which goes away with it
+    (work / "tmp").mkdir()
+    base_env.update(TMPDIR=str(work / "tmp"), TEMP=str(work / "tmp"), TMP=str(work / "tmp"))
     base_env[ENV_COUNT] = str(count)
     base_env[ENV_PARENT] = str(os.getpid())
     procs: list[_Worker] = []
@@ -479,19 +484,22 @@ def _launch_once(target, config, count, cluster, on_event, timeout_s, hang_timeo
             if on_event is not None:
                 on_event(i, {"event": "started", "pid": proc.pid, "port": ports[i] if cluster else None})
         _watch(procs, on_event, timeout_s, hang_timeout_s, grace_s, work / RELEASE_FILE)
-    except BaseException:
+    except BaseException:  # Ctrl-C, SIGTERM, a launcher error: workers reaped, scratch folder gone
         _stop(procs)
-        if log_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise
     _stop(procs)
     for w in procs:
         _drain_events(w, on_event)
         _read_result(w)
     ok = all(w.state == "ok" for w in procs)
-    if ok or log_dir is not None:  # else keep the scratch folder: it holds the logs the error points to
+    if ok or log_dir is not None:  # else keep the scratch folder only until the error has read the logs
         shutil.rmtree(work, ignore_errors=True)
-    return _outcome(procs, count)
+        return _outcome(procs, count)
+    try:
+        return _outcome(procs, count, logs_kept=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _drain_events(w: _Worker, on_event) -> None:
@@ -628,7 +636,7 @@ def _describe(w: _Worker, count: int, t0: float) -> str:
     return f"{who} {w.state}{when} ({w.detail})"
 
 
-def _outcome(procs: list[_Worker], count: int) -> list[Any]:
+def _outcome(procs: list[_Worker], count: int, logs_kept: bool = True) -> list[Any]:
     if all(w.state == "ok" for w in procs):
         return [w.result for w in procs]
     t0 = min(w.started for w in procs)
@@ -651,4 +659,6 @@ def _outcome(procs: list[_Worker], count: int) -> list[Any]:
     others = [w for w in procs if w not in primary[:1] and w.state != "ok"]
     parts = [_describe(primary[0], count, t0)] + [_describe(w, count, t0) for w in others]
     ended = "every worker process was stopped and reaped" if count > 1 else "the process was reaped"
-    raise RunError("; ".join(parts), f"{ended}; logs: {primary[0].log_path.parent}")
+    where = (f"logs: {primary[0].log_path.parent}" if logs_kept
+             else "the worker logs are kept in the run folder (leave out --no-save)")
+    raise RunError("; ".join(parts), f"{ended}; {where}")

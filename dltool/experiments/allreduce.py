@@ -103,7 +103,7 @@ class AllreduceConfig:
     per_device_batch: int = 32
     gradients: bool = True  # all-reduce the model's gradient list as a message
     precision: str = "fp32"
-    collective_timeout_s: float = 60.0
+    collective_timeout_s: float | None = None  # None: none (TF documents it as a debugging aid)
     seed: int = 0
 
     def validate(self) -> list[int]:
@@ -127,6 +127,9 @@ class AllreduceConfig:
             raise UsageError("--iterations and --warmup must be ≥ 1", "use e.g. --iterations 20 --warmup 2")
         if self.train and (self.train_steps < 3 or self.per_device_batch < 1):
             raise UsageError("training needs --steps ≥ 3 and --batch-size ≥ 1", "use e.g. --steps 10")
+        if self.collective_timeout_s is not None and not (0 < self.collective_timeout_s < float("inf")):
+            raise UsageError(f"--timeout must be positive, got {self.collective_timeout_s}",
+                             "use e.g. --timeout 600, or leave it out for no collective timeout")
         self.model = canonical_model(self.model)
         return devices
 
@@ -251,10 +254,11 @@ def fit_alpha_beta(rows: list[BusRow]) -> ModelFit | None:
 def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, progress: Any = None,
         log_dir: Path | None = None) -> AllreduceResult:
     from dltool.engine import workers
-    from dltool.engine.devices import physical_gpus
+    from dltool.engine.devices import gpu_mask, launcher_holds_no_gpu, physical_gpus, worker_gpu_env
 
     devices = cfg.validate()
     gpus = physical_gpus()
+    launcher_holds_no_gpu()  # this process only plans: no GPU memory held here while the workers measure
     if not cfg.virtual and max(devices) > max(gpus, 1):
         raise MissingError(f"asked for {max(devices)} devices but this machine has {gpus} GPUs",
                            f"add --virtual to split {'one GPU' if gpus else 'the CPU'} into {max(devices)} "
@@ -292,7 +296,7 @@ def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, prog
         doc = dict(base, devices=n, sizes=sizes, implementations=[i for i, _ in runnable])
         logs = None if log_dir is None else Path(log_dir) / f"devices-{n}"
         out = workers.run_in_subprocess("dltool.experiments.allreduce:measure_mirrored", doc, on_event=on_event,
-                                        log_dir=logs)
+                                        log_dir=logs, env=gpu_mask(1 if cfg.virtual else n, gpus))
         environment = environment or out.get("environment", {})
         gradient_info = out.get("gradients") or gradient_info
         for group in out["groups"]:
@@ -317,7 +321,7 @@ def run(cfg: AllreduceConfig, on_run: Callable[[dict], None] | None = None, prog
                 continue
             doc = dict(base, communication=comm, sizes=sizes)
             logs = None if log_dir is None else Path(log_dir) / f"workers-{comm}"
-            env = [{"CUDA_VISIBLE_DEVICES": str(i % max(gpus, 1))} for i in range(cfg.workers)] if gpus else None
+            env = worker_gpu_env(cfg.workers, gpus, what="workers (--workers)")  # one GPU each, or exit 3
             outs = workers.launch("dltool.experiments.allreduce:measure_multiworker", doc, cfg.workers,
                                   on_event=on_event, log_dir=logs, worker_env=env)
             group = outs[0]["groups"][0]

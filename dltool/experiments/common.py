@@ -15,10 +15,9 @@ def parse_floats(text: str | Iterable[float] | None, option: str, positive: bool
     if not isinstance(text, str):
         return [float(v) for v in text]
     values = []
+    _no_empty_item(text, option, "0.1,0.01")
     for part in text.split(","):
         part = part.strip()
-        if not part:
-            continue
         try:
             value = float(part)
         except ValueError:
@@ -32,15 +31,22 @@ def parse_floats(text: str | Iterable[float] | None, option: str, positive: bool
     return values
 
 
+def _no_empty_item(text: str, option: str, example: str) -> None:
+    """'0.1,,0.2' or '0.1,' is a typo, not a shorter list: say so instead of dropping the item."""
+    if not text.strip():
+        raise UsageError(f"{option} is empty", f"give comma-separated values, e.g. {option} {example}")
+    if any(not part.strip() for part in text.split(",")):
+        raise UsageError(f"{option} {text!r} has an empty item", f"remove the extra comma, e.g. {option} {example}")
+
+
 def parse_ints(text: str | Iterable[int] | None, option: str, minimum: int = 1) -> list[int] | None:
     if text is None:
         return None
     if not isinstance(text, str):
         return [int(v) for v in text]
     values = []
+    _no_empty_item(text, option, "1,2,4")
     for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
         try:
             value = int(part)
         except ValueError:

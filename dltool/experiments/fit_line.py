@@ -137,8 +137,16 @@ def load_points(cfg: FitLineConfig) -> tuple[np.ndarray, np.ndarray, float | Non
         raise UsageError(f"--noise is a standard deviation and must be ≥ 0, got {cfg.noise}", "use e.g. --noise 1")
     if cfg.x_max <= cfg.x_min:
         raise UsageError(f"x range is empty ({cfg.x_min} to {cfg.x_max})", "give --x-min below --x-max")
+    values = {"--noise": cfg.noise, "--true-w": cfg.true_w, "--true-b": cfg.true_b, "--x-min": cfg.x_min,
+              "--x-max": cfg.x_max}
+    for option, value in values.items():  # nan noise gave noiseless data, inf or nan all-NaN data ("diverged")
+        if not np.isfinite(value):
+            raise UsageError(f"{option} must be a finite number, got {value}", f"use e.g. {option} 1")
     x, y = line_points(cfg.points, cfg.true_w, cfg.true_b, cfg.noise, cfg.seed, x_range=(cfg.x_min, cfg.x_max))
-    return np.asarray(x, "float32"), np.asarray(y, "float32"), cfg.true_w, cfg.true_b
+    x, y = np.asarray(x, "float32"), np.asarray(y, "float32")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise UsageError("the generated points overflow float32", "use smaller --true-w, --true-b, --noise or x range")
+    return x, y, cfg.true_w, cfg.true_b
 
 
 def run(cfg: FitLineConfig, on_run: Callable[[LineRun], None] | None = None, progress: Any = None) -> FitLineResult:

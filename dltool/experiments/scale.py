@@ -129,7 +129,9 @@ class ScaleConfig:
     price_per_hour: float | None = None  # US$ per device-hour; None: $0.45 on real GPUs, no price otherwise
     cross_device_ops: str = "auto"  # mirrored
     communication: str = "auto"  # multiworker
-    collective_timeout_s: float = 60.0  # a lost peer becomes an error on the others within this
+    collective_timeout_s: float | None = None  # None: no collective timeout (TF's is a debugging aid that also
+    #                                             covers start-up and the first step); lost peers: health check
+    gpu_memory_mb: int | None = None  # per logical GPU with --virtual on a GPU; None: 90 % of the card / N
     precision: str = "fp32"
     xla: bool = False
     seed: int = 0
@@ -138,6 +140,7 @@ class ScaleConfig:
 
     def validate(self) -> list[int]:
         """Checks every value (UsageError) and returns the learner counts, sorted."""
+        from dltool.engine import devices  # no TensorFlow: these checks run before it is imported
         if self.strategy not in STRATEGIES:
             raise UsageError(f"unknown strategy {self.strategy!r}", "use --strategy mirrored or multiworker")
         if self.mode not in MODES:
@@ -164,8 +167,15 @@ class ScaleConfig:
             raise UsageError(f"--price-per-hour must be ≥ 0, got {self.price_per_hour}", "use e.g. 0.45")
         if self.lr <= 0:
             raise UsageError(f"--lr must be positive, got {self.lr}", "use e.g. --lr 0.01")
-        if self.collective_timeout_s <= 0:
-            raise UsageError("--timeout must be positive", "use e.g. --timeout 60")
+        if self.collective_timeout_s is not None and not (0 < self.collective_timeout_s < math.inf):
+            raise UsageError(f"--timeout must be positive, got {self.collective_timeout_s}",
+                             "use e.g. --timeout 600, or leave it out for no collective timeout")
+        if self.gpu_memory_mb is not None and self.gpu_memory_mb < 64:
+            raise UsageError(f"GPU memory per virtual device must be ≥ 64 MiB, got {self.gpu_memory_mb}",
+                             "use e.g. 8192")
+        if self.strategy == "mirrored":
+            devices.check_nccl(self.cross_device_ops, self.virtual)
+        devices.check_xla_replicas(self.xla, max(learners))
         if self.warmup_steps is not None and self.warmup_steps < 1:
             raise UsageError("--warmup-steps must be ≥ 1", "use e.g. --warmup-steps 5")
         return learners
@@ -326,19 +336,20 @@ def fit_default_learners(cfg: ScaleConfig, learners: list[int], gpus: int) -> tu
 
 def check_devices(cfg: ScaleConfig, learners: list[int]) -> int:
     """Exit-3 errors for more learners than devices; returns the number of physical GPUs."""
+    from dltool.engine.devices import no_gpu_hint, worker_gpu_env
+
     gpus = _physical_gpus()
     top = max(learners)
     if cfg.strategy == "mirrored" and not cfg.virtual:
         if gpus == 0 and top > 1:
             raise MissingError(f"asked for {top} GPUs but this machine has none",
-                               f"add --virtual to split the CPU into {top} logical devices (numbers labelled "
-                               f"virtual), or use --gpus 1")
+                               no_gpu_hint(f"add --virtual to split the CPU into {top} logical devices (numbers "
+                                           "labelled virtual), or use --gpus 1"))
         if gpus and top > gpus:
             raise MissingError(f"asked for {top} GPUs but this machine has {gpus}",
                                f"use --gpus {gpus} or fewer, or add --virtual to split one GPU into {top}")
-    if cfg.strategy == "multiworker" and not cfg.join and gpus and top > gpus:
-        raise MissingError(f"{top} local workers need {top} GPUs (one each) but this machine has {gpus}",
-                           f"use --workers {gpus} or fewer, or CUDA_VISIBLE_DEVICES= to run the workers on CPU")
+    if cfg.strategy == "multiworker" and not cfg.join:
+        worker_gpu_env(top, gpus, what="local workers (--workers)")  # exit 3 when they would share a GPU
     return gpus
 
 
@@ -364,6 +375,10 @@ def run(cfg: ScaleConfig, on_run: Callable[[LearnerRun], None] | None = None, pr
     if skipped:
         notes.append(skipped)
     gpus = check_devices(cfg, learners)
+    if not cfg.join:  # this process only plans and loads: no GPU memory held here while the workers train
+        from dltool.engine.devices import launcher_holds_no_gpu
+
+        launcher_holds_no_gpu()
     if cfg.dataset != "synthetic":  # missing data: exit 3 now, not after a worker has started TensorFlow
         from dltool.data import load
 
@@ -377,11 +392,17 @@ def run(cfg: ScaleConfig, on_run: Callable[[LearnerRun], None] | None = None, pr
         doc = _worker_config(cfg, n)
         logs = None if log_dir is None else Path(log_dir) / f"learners-{n}"
         if cfg.strategy == "mirrored":
-            out = workers.run_in_subprocess(target, doc, on_event=on_event, log_dir=logs)
+            from dltool.engine.devices import gpu_mask
+
+            # --gpus 1 on a 4-GPU box: the process sees one card, the others are untouched (--virtual: one card)
+            mask = gpu_mask(1 if cfg.virtual else n, gpus)
+            out = workers.run_in_subprocess(target, doc, on_event=on_event, log_dir=logs, env=mask)
         elif cfg.join:
             out = workers.join(target, doc, on_event=on_event)
         else:
-            env = [{"CUDA_VISIBLE_DEVICES": str(i)} for i in range(n)] if gpus else None
+            from dltool.engine.devices import worker_gpu_env
+
+            env = worker_gpu_env(n, gpus)  # one GPU of the user's mask each
             outs = workers.launch(target, doc, n, on_event=on_event, log_dir=logs, worker_env=env)
             out = outs[0]
             _check_workers_agree(outs)
@@ -564,7 +585,7 @@ def measure(config: dict) -> dict:
     n = int(config["learners"])
     if config["strategy"] == "mirrored":
         if config["virtual"]:
-            devices.configure_virtual_devices(n)
+            devices.configure_virtual_devices(n, gpu_memory_mb=config.get("gpu_memory_mb"))
         strategy, setup = devices.make_strategy("mirrored", devices=n, virtual=config["virtual"],
                                                 cross_device_ops=config["cross_device_ops"])
     else:

@@ -22,6 +22,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a results file reads like the plots beside it
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -30,6 +31,12 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_json_atomic(path: Path, doc: Any) -> None:
@@ -45,7 +52,11 @@ def new_run_dir(command: str, out: Path | None = None, root: Path = Path("runs")
         if out.exists() and any(out.iterdir()) and not resume:
             raise UsageError(f"--out {out} already exists and is not empty",
                              "choose another --out or leave it out to get a new runs/ folder")
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # under a read-only folder, under a file, a full disk …
+            raise UsageError(f"--out {out} cannot be created ({err.strerror})",
+                             "choose a folder you can write to for --out") from None
         return out
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path(root) / f"{command}-{stamp}"
@@ -57,6 +68,47 @@ def new_run_dir(command: str, out: Path | None = None, root: Path = Path("runs")
         except FileExistsError:
             n += 1
             candidate = base.with_name(f"{base.name}-{n}")
+        except OSError as err:
+            raise UsageError(f"cannot create the run folder {candidate} ({err.strerror})",
+                             "run from a folder you can write to, or choose one with --out") from None
+
+
+def check_out(out: Path | None, no_save: bool = False, resume: bool = False) -> None:
+    """Reject an --out that cannot become a run folder, before TensorFlow starts and before anything is made."""
+    if out is None:
+        return
+    out = Path(out)
+    if no_save:
+        raise UsageError("--no-save writes no run folder, so --out has no effect", "leave out one of them")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file", "give a folder path for --out")
+    if out.exists() and not resume and any(out.iterdir()):
+        raise UsageError(f"--out {out} already exists and is not empty",
+                         "choose another --out or leave it out to get a new runs/ folder")
+    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise UsageError(f"--out {out} cannot be created: {parent} is a file", "choose another folder for --out")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out} cannot be created: {parent} is not writable",
+                         "choose a folder you can write to for --out")
+
+
+def discard_run_dir(run_dir: Path) -> None:
+    """Remove a run folder that holds no finished run (the run was refused: bad input or missing data), so
+    that the same command, fixed, can use the same --out. The folder itself stays if something else is in it."""
+    import shutil
+
+    run_dir = Path(run_dir)
+    for name in ("results.json", "runs.jsonl", "workers"):
+        target = run_dir / name
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
+    try:
+        run_dir.rmdir()
+    except OSError:
+        pass
 
 
 class RunRecorder:
@@ -64,6 +116,7 @@ class RunRecorder:
 
     def __init__(self, run_dir: Path, command: str, config: Any, environment: dict | None = None):
         self.run_dir = Path(run_dir)
+        self._lock = _lock_folder(self.run_dir)
         self.doc: dict[str, Any] = {
             "command": command,
             "started": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -73,6 +126,7 @@ class RunRecorder:
             "status": "running",
         }
         existing = self.run_dir / "results.json"
+        self.resumed = existing.exists()
         if existing.exists():  # resuming: keep what was finished
             previous = json.loads(existing.read_text())
             self.doc["runs"] = previous.get("runs", [])
@@ -99,6 +153,34 @@ class RunRecorder:
         for key, value in extra.items():
             self.doc[key] = jsonable(value)
         self._save()
+        self.close()
+
+    def close(self) -> None:
+        """Release the folder's lock (a finished run, or one whose folder was discarded)."""
+        lock = getattr(self, "_lock", None)  # None too when __init__ was refused the lock
+        if lock is not None:
+            self._lock = None
+            os.close(lock)
+
+    def __del__(self) -> None:
+        self.close()
 
     def _save(self) -> None:
         write_json_atomic(self.run_dir / "results.json", self.doc)
+
+
+def _lock_folder(run_dir: Path) -> int | None:
+    """An exclusive lock on the run folder for this process' life: two `--resume` of one folder would train
+    the same runs twice and interleave runs.jsonl."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise UsageError(f"another dltool process is writing into {run_dir}",
+                         "wait for it to finish (or stop it), then run again") from None
+    return fd

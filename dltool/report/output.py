@@ -35,9 +35,13 @@ def choose_format(json_: bool = False, csv_: bool = False, markdown: bool = Fals
 def stdout_console():
     from rich.console import Console
 
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1; a reader that left (`| head`) is not a failure
+            raise BrokenPipeError(32, "stdout was closed by its reader")
+
+    console = _Console(file=sys.stdout, highlight=False, soft_wrap=False)
     if not console.is_terminal:  # a file or a pipe: don't squeeze tables into 80 columns
-        console = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=200)
+        console = _Console(file=sys.stdout, highlight=False, soft_wrap=False, width=200)
     return console
 
 

@@ -66,10 +66,17 @@ def to_markdown(spec: TableSpec) -> str:
     from tabulate import tabulate
 
     colalign = [c.justify if c.justify in ("left", "right", "center") else "right" for c in spec.columns]
-    body = tabulate(text_rows(spec), headers=[c.header for c in spec.columns], tablefmt="github",
+    rows = [[_md_escape(text) for text in row] for row in text_rows(spec)]
+    body = tabulate(rows, headers=[_md_escape(c.header) for c in spec.columns], tablefmt="github",
                     colalign=colalign, disable_numparse=True)
     notes = "".join(f"\n\n{note}" for note in spec.notes)
     return f"### {spec.title}\n\n{body}{notes}\n"
+
+
+def _md_escape(text: str) -> str:
+    """A ``|`` inside a cell (fit-line's ``|w − w*|``) would split it: GitHub Markdown reads ``\\|`` as the
+    character."""
+    return text.replace("|", "\\|")
 
 
 def to_csv(spec: TableSpec) -> str:

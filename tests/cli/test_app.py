@@ -37,8 +37,9 @@ def test_bad_value_type_is_exit_2(cli):
 
 def test_traceback_flag_shows_the_trace(cli):
     result = cli("--traceback", "archcalc", "vgg91")
-    assert result.exit_code != 0
-    assert result.exception is not None  # re-raised instead of mapped to one line
+    assert result.exit_code == 2  # the trace is added, the exit code stays
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("dltool: error: unknown network 'vgg91'")
 
 
 def test_only_one_output_format(cli):

@@ -42,7 +42,8 @@ def allreduce(
                      "(2 are warmup). (default: 10)", show_default=False)] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Training batch per device. "
                           "(default: 32)", show_default=False)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Collective timeout (s) for the workers.")] = 60.0,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Collective timeout (s) for the workers, "
+                       "a debugging aid. (default: none)", show_default=False)] = None,
     precision: opt.PrecisionOpt = opt.Precision.fp32,
     seed: opt.Seed = 0,
     out: opt.OutDir = None,
@@ -63,11 +64,13 @@ def allreduce(
     from dltool.experiments import allreduce as exp
     from dltool.experiments.common import parse_ints, parse_names
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.cli.sweep import run_sweep
     from dltool.report.export import new_run_dir
     from dltool.report.views import allreduce as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     preset = QUICK if quick else {}
     cfg = exp.AllreduceConfig(
         devices=parse_ints(devices, "--devices") if devices else preset.get("devices"),

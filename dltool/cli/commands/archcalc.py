@@ -20,7 +20,8 @@ def archcalc(
                                                   show_default=False)] = None,
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Count biases.")] = True,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Batch for activation memory.")] = 1,
-    dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16 or bf16 for memory sizes.")] = "fp32",
+    dtype: Annotated[str, typer.Option("--dtype", help="fp32, fp16, bf16, fp64 or int8: bytes per value "
+                                      "for the memory sizes.")] = "fp32",
     formulas: Annotated[bool, typer.Option("--formulas/--no-formulas", help="Show each count as its formula.")]
     = True,
     preset: Annotated[Optional[str], typer.Option(
@@ -71,6 +72,9 @@ def archcalc(
     fmt = output.choose_format(json_, csv_, markdown)
     if batch_size < 1:
         raise UsageError(f"--batch-size must be ≥ 1, got {batch_size}", "use e.g. --batch-size 32")
+    from dltool.archcalc.core import normalize_dtype
+
+    normalize_dtype(dtype)  # an unknown --dtype is refused before anything is built
     key = network.strip().lower()
     inception_options = {"--preset": preset, "--f1": f1, "--f3": f3, "--f5": f5, "--reduce": reduce,
                          "--reduce3": reduce3, "--reduce5": reduce5, "--pool-proj": pool_proj}
@@ -117,6 +121,8 @@ def _report(network: str, input_: str | None, bias: bool):
         if network.endswith(".keras") or "/" in network:
             from dltool.archcalc.keras_model import from_keras
 
+            _check_model_file(network)
+
             return from_keras(network, input_shape=input_, bias=bias)
         from dltool.archcalc.keras_model import application_names, from_keras, resolve_application
 
@@ -133,6 +139,21 @@ def _report(network: str, input_: str | None, bias: bool):
                              ".keras file ('dltool archcalc list')") from builtin_error
         return from_keras(network, input_shape=input_, bias=bias)
     return ac.build(network, input_shape=input_, bias=bias)
+
+
+def _check_model_file(path: str) -> None:
+    """A .keras file is a zip archive; anything else would reach Keras, whose error says "File not found"."""
+    import zipfile
+    from pathlib import Path
+
+    from dltool.errors import UsageError
+
+    file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{path} is a folder, not a .keras file", "give a model saved with model.save('name.keras')")
+    if file.is_file() and not zipfile.is_zipfile(file):
+        raise UsageError(f"{path} is not a Keras model file (a .keras file is a zip archive)",
+                         "give a model saved with model.save('name.keras')")
 
 
 def register(app: typer.Typer) -> None:

@@ -42,11 +42,13 @@ def cifar_adaptive(
     from dltool.experiments import cifar_adaptive as exp
     from dltool.experiments.common import parse_ints, parse_names
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.cli.sweep import run_sweep
     from dltool.report.export import new_run_dir
     from dltool.report.views import cifar_adaptive as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     if quick:  # a tiny preset: 512 training images, 2 epochs (values given explicitly still win)
         subset = subset or exp.QUICK["subset"]
         test_subset = test_subset or exp.QUICK["test_subset"]

@@ -35,10 +35,11 @@ def show(
     """
     from dltool.experiments import cutout as exp
     from dltool.report import output
-    from dltool.report.export import new_run_dir
+    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import cutout as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out)
     cfg = exp.ShowConfig(n=n, size=size, split=split.strip().lower(), data_dir=data_dir, seed=seed)
     cfg.check()
     result = exp.show(cfg)
@@ -51,8 +52,14 @@ def show(
     output.emit(tables, doc, fmt, footer)
 
 
+# settings stored in a run folder: with --resume they come from there, so giving one is a mistake to report
+_STORED = ("ms", "target", "max_epochs", "batch_size", "lr", "lr_schedule", "momentum", "cutout_size", "depth",
+           "validation", "subset", "test_subset", "precision", "xla", "quick", "seed")
+
+
 @cutout_app.command("train")
 def train(
+    ctx: typer.Context,
     ms: Annotated[str, typer.Option("--ms", help="Copies per image M (1: baseline crop+flip without cutout; ≥ 2: "
                   "batch augmentation, each copy with its own crop, flip and cutout).")] = "1,2,4,8,16,32",
     target: Annotated[float, typer.Option("--target", help="Validation accuracy (0..1) that stops a run.")] = 0.94,
@@ -105,16 +112,27 @@ def train(
     from dltool.experiments.common import parse_ints
     from dltool.report import output
     from dltool.cli.sweep import run_sweep
-    from dltool.report.export import new_run_dir
+    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import cutout as views
 
     fmt = output.choose_format(json_, csv_, markdown)
     done: list = []
+    if resume is None:
+        check_out(out, no_save)  # before TensorFlow and before any folder is made
     if resume is not None:
         if out is not None and Path(out) != Path(resume):
             from dltool.errors import UsageError
 
             raise UsageError("--resume writes into the folder it resumes", "leave out --out with --resume")
+        from dltool.cli._click import click
+
+        given = [f"--{name.replace('_', '-')}" for name in _STORED
+                 if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+        if given:
+            from dltool.errors import UsageError
+
+            raise UsageError(f"{', '.join(given)} cannot change a resumed run: --resume uses the settings "
+                             f"stored in {resume}", "leave them out, or start a new run without --resume")
         cfg, done = exp.load_resume(resume)
         cfg.check()
         data = exp.load_data(cfg)

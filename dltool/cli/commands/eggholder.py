@@ -68,11 +68,13 @@ def eggholder(
     from dltool.experiments import eggholder as exp
     from dltool.experiments.common import parse_ints
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.cli.sweep import run_sweep
     from dltool.report.export import new_run_dir
     from dltool.report.views import eggholder as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     if bundle.strip().lower() == "auto":
         bundle_n = None
     else:

@@ -49,11 +49,13 @@ def fit_line(
     from dltool.experiments import fit_line as exp
     from dltool.experiments.common import parse_floats, parse_names
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.report.views import fit_line as views
     from dltool.cli.sweep import run_sweep
     from dltool.report.export import new_run_dir
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     cfg = exp.FitLineConfig(
         optimizers=parse_names(optimizers), lrs=parse_floats(lrs, "--lrs"),
         momentums=parse_floats(momentums, "--momentums") if momentums.strip() else [],

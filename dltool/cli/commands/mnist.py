@@ -47,6 +47,22 @@ def _optional_list(text: str | None, option: str) -> list[float] | None:
     return _floats(text, option) if text.strip() else []
 
 
+TRAIN_IMAGES = 60_000  # MNIST and Fashion-MNIST
+
+
+def _check_batches(cfg: Any) -> None:
+    """A batch larger than the training set trains nothing; every study refuses it before TensorFlow starts."""
+    from dltool.errors import UsageError
+
+    images = getattr(cfg, "subset", None) or TRAIN_IMAGES
+    batches = list(getattr(cfg, "batch_sizes", None) or [getattr(cfg, "batch_size", None)])
+    too_big = [b for b in batches if isinstance(b, int) and b > images]
+    if too_big:
+        source = f"--subset {images:,}" if getattr(cfg, "subset", None) else f"the {images:,} training images"
+        raise UsageError(f"batch size {too_big[0]:,} is larger than {source}",
+                         "lower the batch size or raise --subset")
+
+
 def _execute(study: str, cfg: Any, total_runs: int, run: Callable, tables: Callable, plots: Callable,
              fmt: Any, out: Any, no_save: bool) -> None:
     """The same wiring for every study: run folder, progress bar, each run on disk as it ends, table, plots."""
@@ -55,8 +71,14 @@ def _execute(study: str, cfg: Any, total_runs: int, run: Callable, tables: Calla
     from dltool.cli.sweep import run_sweep
     from dltool.report.export import new_run_dir
 
+    _check_batches(cfg)
+    if getattr(cfg, "dataset", None):  # missing data: exit 3 now, before TensorFlow and before the run folder
+        from dltool.data.sources import check_available
+
+        check_available(cfg.dataset, getattr(cfg, "data_dir", None))
     run_dir = None if no_save else new_run_dir(f"mnist-{study}", out)
-    run_sweep(f"mnist {study}", cfg, total_runs, lambda **hooks: run(cfg, **hooks),
+    extra = {"log_dir": run_dir / "workers" if run_dir else None} if study == "workers" else {}
+    run_sweep(f"mnist {study}", cfg, total_runs, lambda **hooks: run(cfg, **extra, **hooks),
               SimpleNamespace(tables=tables, plots=plots), fmt, run_dir,
               summary=lambda r: {k: v for k, v in r.to_dict().items() if k not in ("runs", "config", "environment")})
 
@@ -112,9 +134,11 @@ def softmax(
     from dltool.experiments.common import parse_names
     from dltool.experiments.mnist import softmax as exp
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.report.views import mnist as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     names = parse_names(optimizers)
     lr_values = _floats(lrs, "--lrs")
     quick_grid = [("gd", 0.5), ("adam", 0.01), ("adam", 0.1), ("rmsprop", 0.5)]
@@ -189,9 +213,11 @@ def cnn(
     """
     from dltool.experiments.mnist import cnn as exp
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.report.views import mnist as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     name = (preset or ("quick" if quick else "sweep")).strip().lower()
     if name not in exp.PRESETS:
         from dltool.errors import UsageError
@@ -252,9 +278,11 @@ def filters(
     """
     from dltool.experiments.mnist import filters as exp
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.report.views import mnist as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     f_values = _ints(filters_, "--filters") if filters_ is not None and filters_.strip() else (
         [] if filters_ is not None else ([8, 16] if quick else list(exp.FILTERS)))
     lr_values = _optional_list(lrs, "--lrs")
@@ -325,9 +353,11 @@ def mlp(
     from dltool.experiments.common import parse_names
     from dltool.experiments.mnist import mlp as exp
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.report.views import mnist as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     cfg = exp.MlpConfig(
         studies=[s.lower() for s in parse_names(studies)] if studies.strip() else [],
         epochs=epochs or (1 if quick else exp.REPORT_EPOCHS), steps=steps, batch_size=batch_size, lr=lr, l2=l2,
@@ -377,9 +407,11 @@ def devices(
     """
     from dltool.experiments.mnist import devices as exp
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.report.views import mnist as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     cfg = exp.DevicesConfig(
         devices=_ints(devices_, "--devices") or ([1, 2] if quick else [1, 2, 4]),
         batch_sizes=_ints(batch_sizes, "--batch-sizes") or ([4, 16] if quick else [4, 16, 48]),
@@ -437,9 +469,11 @@ def workers_(
     """
     from dltool.experiments.mnist import workers as exp
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.report.views import mnist as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     cfg = exp.WorkersConfig(
         workers=_ints(workers, "--workers") or ([1, 2] if quick else [1, 6]), epochs=epochs or (1 if quick else 50),
         steps=steps, batch_size=batch_size, model=model.strip().lower(), optimizer=optimizer, lr=lr, l2=l2,

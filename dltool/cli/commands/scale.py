@@ -65,8 +65,10 @@ def scale(
                                 "hierarchical-copy or reduction-to-one-device.")] = "auto",
     communication: Annotated[str, typer.Option("--communication", help="multiworker: auto, ring or nccl.")]
     = "auto",
-    timeout: Annotated[float, typer.Option("--timeout", help="Collective timeout in seconds: a lost or hung "
-                       "worker becomes an error on the others within this.")] = 60.0,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Collective timeout in seconds, a "
+                       "debugging aid: it bounds every collective, start-up and first step included. (default: "
+                       "none; a lost worker is still found by the health check, a hung one by its heartbeat)",
+                       show_default=False)] = None,
     precision: opt.PrecisionOpt = opt.Precision.fp32,
     xla: opt.Xla = False,
     data_dir: opt.DataDir = None,
@@ -93,12 +95,24 @@ def scale(
     from dltool.errors import UsageError
     from dltool.experiments import scale as exp
     from dltool.report import output
+    from dltool.report.export import check_out
     from dltool.cli.sweep import run_sweep
     from dltool.report.export import new_run_dir
     from dltool.report.views import scale as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    check_out(out, no_save)  # before TensorFlow and before any folder is made
     strategy = strategy.strip().lower()
+    from dltool.engine.devices import COMMUNICATIONS, CROSS_DEVICE_OPS  # names only; no TensorFlow import
+
+    cross_device_ops = cross_device_ops.strip().lower().replace("_", "-")
+    if cross_device_ops not in CROSS_DEVICE_OPS:
+        raise UsageError(f"unknown --cross-device-ops {cross_device_ops!r}",
+                         f"choose one of {', '.join(CROSS_DEVICE_OPS)}")
+    communication = communication.strip().lower()
+    if communication not in COMMUNICATIONS:
+        raise UsageError(f"unknown --communication {communication!r}",
+                         f"choose one of {', '.join(COMMUNICATIONS)}")
     if strategy == "multiworker" and gpus is not None:
         raise UsageError("--gpus counts devices of --strategy mirrored", "use --workers N with multiworker")
     if strategy == "mirrored" and workers is not None:
@@ -123,6 +137,10 @@ def scale(
         collective_timeout_s=timeout, precision=precision.value, xla=xla, seed=seed,
         data_dir=str(data_dir) if data_dir else None, join=join)
     counts = cfg.validate()
+    if cfg.dataset != "synthetic":  # missing data: exit 3 now, before TensorFlow and before the run folder
+        from dltool.data.sources import check_available
+
+        check_available(cfg.dataset, cfg.data_dir)
     chief = not join or workers_mod.cluster_from_env().is_chief
     total = 1 if join else sum(len(cfg.measurements(n)) for n in counts)
     run_dir = None if (no_save or not chief) else new_run_dir("scale", out)

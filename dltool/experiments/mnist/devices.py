@@ -69,6 +69,9 @@ class DevicesConfig:
         if self.cross_device_ops not in CROSS_DEVICE_OPS:
             raise UsageError(f"unknown cross-device ops {self.cross_device_ops!r}",
                              f"choose one of {', '.join(CROSS_DEVICE_OPS)}")
+        from dltool.engine.devices import check_nccl
+
+        check_nccl(self.cross_device_ops, self.virtual)
         canonical(self.optimizer)
         check_lr(self.lr)
         common.dataset_name(self.dataset)
@@ -178,8 +181,12 @@ def run(cfg: DevicesConfig, on_run: Callable[[DevicesRun], None] | None = None,
         progress: Any = None) -> DevicesResult:
     """Each device count in its own process; every finished (devices, batch) run reaches ``on_run`` at once."""
     cfg.validate()
+    from dltool.engine import devices, workers
+
+    gpus = devices.driver_gpu_count()  # without importing TensorFlow here
+    devices.check_nccl(cfg.cross_device_ops, any(n > 1 for n in cfg.devices) and gpus < max(cfg.devices))
+    devices.launcher_holds_no_gpu()  # this process only loads and plans: no GPU memory held while workers train
     common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, seed=cfg.seed)  # missing data: fail here, once
-    from dltool.engine import workers
 
     forward = workers.forward_to(progress)
     runs: list[DevicesRun] = []

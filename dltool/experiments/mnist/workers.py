@@ -240,9 +240,15 @@ def train(config: dict) -> dict:
 
 
 def run(cfg: WorkersConfig, on_run: Callable[[WorkersRun], None] | None = None,
-        progress: Any = None) -> WorkersResult:
+        progress: Any = None, log_dir: Any = None) -> WorkersResult:
     """One local cluster per K (in order); each finished cluster run reaches ``on_run`` at once."""
     cfg.validate()
+    from dltool.engine import devices
+
+    gpus = devices.driver_gpu_count()  # without importing TensorFlow here
+    for k in cfg.workers:  # exit 3 now if K local workers would share a GPU
+        devices.worker_gpu_env(k, gpus, what="local workers (--workers)")
+    devices.launcher_holds_no_gpu()  # this process only loads and plans: no GPU memory held while workers train
     common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, test_subset=cfg.test_subset,
                        seed=cfg.seed)  # fail here, once, if the data is missing
     from dltool.engine import workers
@@ -255,7 +261,9 @@ def run(cfg: WorkersConfig, on_run: Callable[[WorkersRun], None] | None = None,
     for k in cfg.workers:
         doc = asdict(cfg)
         doc.update(workers=k, data_dir=str(cfg.data_dir) if cfg.data_dir else None)
-        outs = workers.launch(TARGET, doc, k, on_event=on_event, timeout_s=cfg.timeout_s)
+        logs = None if log_dir is None else Path(log_dir) / f"k-{k}"  # the run folder keeps each worker's log
+        outs = workers.launch(TARGET, doc, k, on_event=on_event, timeout_s=cfg.timeout_s, log_dir=logs,
+                              worker_env=devices.worker_gpu_env(k, gpus))  # one GPU of the user's mask each
         chief = outs[0]
         record = WorkersRun(
             workers=k, label=chief["label"], shard_size=chief["shard_size"], global_batch=chief["global_batch"],

@@ -1,0 +1,42 @@
+"""``dltool env``: versions, CPU, GPUs, NCCL, matmul peaks and datasets, for a bug report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dltool.cli import options as opt
+
+
+def env(
+    tensorflow: Annotated[bool, typer.Option("--tensorflow", help="Also ask TensorFlow: the GPUs it can use "
+                          "(compute capability), its CUDA/cuDNN build, and whether NCCL is usable (a real "
+                          "all-reduce on the GPUs). Imports TensorFlow (a few seconds).")] = False,
+    measure: Annotated[bool, typer.Option("--measure", help="Measure the matmul peaks not cached yet (fp32 and "
+                       "bf16 on the CPU; fp32, bf16, fp16 on each GPU; a few seconds each) and cache them.")]
+    = False,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """The environment, ready to paste into a bug report: dltool, Python, TensorFlow, Keras and
+    tensorflow-datasets versions; CPU model, cores and the flags that make bf16 fast (AVX-512 BF16, AMX); GPUs
+    with memory and compute capability; whether NCCL is usable; the cached matmul peak per precision; where each
+    dataset was found, or how to provide it.
+
+    Without --tensorflow or --measure TensorFlow is not imported (GPUs come from nvidia-smi when present) and
+    it prints in well under a second. --markdown pastes well into an issue.
+    """
+    from dltool import envinfo
+    from dltool.report import output
+    from dltool.report.views import env as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    result = envinfo.gather(tensorflow=tensorflow, measure=measure)
+    tables, footer = views.tables(result)
+    output.emit(tables, result, fmt, footer)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("env")(env)

@@ -1,0 +1,138 @@
+"""``dltool runs``: list run folders, reprint a run's tables, compare runs, overlay their curves — no TensorFlow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from dltool.cli import options as opt
+
+
+class _ListByDefault(TyperGroup):
+    """``dltool runs`` and ``dltool runs DIR`` mean ``dltool runs list [DIR]``."""
+
+    def parse_args(self, ctx, args):  # type: ignore[override]
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+runs_app = typer.Typer(name="runs", cls=_ListByDefault, help="Run folders: list them (dltool runs [DIR]), show a "
+                       "finished run's tables again, compare runs side by side, overlay their curves. Reads "
+                       "results.json only: no TensorFlow, nothing is rerun.")
+
+Runs = Annotated[List[Path], typer.Argument(help="Run folders (or their results.json).", show_default=False)]
+
+
+@runs_app.command("list")
+def list_runs(
+    root: Annotated[Optional[Path], typer.Argument(help="The folder that holds run folders (default: runs/).",
+                                                   show_default=False)] = None,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """List run folders, oldest first: command, started, status, runs, headline result, duration."""
+    from dltool import runlog
+    from dltool.report import output
+    from dltool.report.views import runs as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    # no runs/ yet is an empty list (nothing trained here yet); a DIR that does not exist is a mistake (exit 2)
+    folders = [] if root is None and not Path("runs").exists() else runlog.find(root or Path("runs"))
+    output.emit([views.list_table(folders)], {"root": str(root or "runs"), "runs": folders}, fmt)
+
+
+@runs_app.command("show")
+def show(
+    run: Annotated[Path, typer.Argument(help="A run folder (or its results.json).")],
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """Print a run's tables again from its results.json (--json: the whole results.json)."""
+    from dltool import runlog
+    from dltool.report import output
+    from dltool.report.views import runs as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    doc = runlog.load(run)
+    tables, footer = views.show_tables(doc)
+    if fmt is output.Format.CSV and doc.get("tables"):  # the CSV the run wrote: raw numbers, not the cells
+        import sys
+
+        sys.stdout.write("\n".join(t["csv"] for t in doc["tables"] if t.get("primary", True) and t.get("csv")))
+        return
+    output.emit(tables, doc, fmt, footer)
+
+
+@runs_app.command("compare")
+def compare(
+    runs: Runs,
+    json_: opt.Json = False,
+    csv_: opt.Csv = False,
+    markdown: opt.Markdown = False,
+) -> None:
+    """Runs side by side: status, duration, the best of each key result, and the config keys that differ."""
+    from dltool import runlog
+    from dltool.report import output
+    from dltool.report.views import runs as views
+
+    fmt = output.choose_format(json_, csv_, markdown)
+    comparison = runlog.compare(runs)
+    output.emit(views.compare_tables(comparison), views.compare_doc(comparison), fmt)
+
+
+@runs_app.command("plot")
+def plot(
+    runs: Runs,
+    out: Annotated[Optional[Path], typer.Option("--out", help="PNG to write (default: runs-plot.png, or "
+                                                "<run>/runs-plot.png for one run); with --redraw, a new folder "
+                                                "(default: <run>/redrawn).", show_default=False)] = None,
+    redraw: Annotated[bool, typer.Option("--redraw", help="Draw one run's own figures again (the command's "
+                                         "plots) from its results.json instead of overlaying curves.")] = False,
+) -> None:
+    """Overlay the runs' training-loss curves (log scale) and their accuracy per epoch, from results.json.
+
+    --redraw: one run's own figures (the PNGs its command drew), drawn again from results.json. Works for the
+    commands whose figures need only stored fields (fit-line, allreduce, mnist cnn/workers … ); others say so.
+    """
+    from dltool import runlog
+    from dltool.errors import UsageError
+    from dltool.report import output
+    from dltool.report.plots import save_figure
+    from dltool.report.views import runs as views
+
+    if redraw:
+        if len(runs) != 1:
+            raise UsageError("--redraw draws one run's figures", "give one run folder")
+        target_dir = out or Path(runs[0]) / "redrawn"
+        if target_dir.exists() and (not target_dir.is_dir() or any(target_dir.iterdir())):
+            raise UsageError(f"--out {target_dir} already exists", "choose another folder")
+        doc = runlog.load(runs[0])
+        target_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            paths = views.redraw(doc, target_dir)
+        except UsageError:
+            target_dir.rmdir() if not any(target_dir.iterdir()) else None
+            raise
+        output.info(f"{len(paths)} figures of {doc.get('command')}: " + ", ".join(str(p) for p in paths))
+        return
+    if out is not None and out.suffix.lower() != ".png":
+        raise UsageError(f"--out {out} is not a .png file", "give a path ending in .png")
+    if out is not None and out.exists():
+        raise UsageError(f"--out {out} already exists", "choose another file name")
+    curves = runlog.curves(runs)
+    target = out or (Path(runs[0]) / "runs-plot.png" if len(runs) == 1 and Path(runs[0]).is_dir()
+                     else Path("runs-plot.png"))
+    if out is None and target.exists():
+        target = target.with_name(f"{target.stem}-{len(list(target.parent.glob(target.stem + '*.png'))) + 1}.png")
+    save_figure(views.curves_figure(curves), target)
+    output.info(f"{len(curves)} curves from {len(runs)} run folders: {target}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(runs_app, name="runs")

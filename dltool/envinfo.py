@@ -1,0 +1,254 @@
+"""What ``dltool env`` reports: versions, CPU and its fast-maths flags, GPUs, NCCL, matmul peaks, datasets.
+
+Like ``accelerate env`` and ``python -m torch.utils.collect_env``: one block to paste into a bug report.
+
+Cheap by default, no TensorFlow import: versions come from the installed packages' metadata
+(``importlib.metadata``), the CPU from ``/proc/cpuinfo``, GPUs from ``nvidia-smi`` when it is on the PATH, peaks from
+the cache of :mod:`dltool.engine.peak`, datasets from the same search as the loaders (:mod:`dltool.data.sources`)
+without reading them. Two things need TensorFlow and run only when asked:
+
+- ``tensorflow=True``: the GPUs TensorFlow sees (compute capability), its CUDA / cuDNN build, and whether NCCL
+  is usable — a real NCCL all-reduce of a small tensor (see :func:`nccl_check`), in a subprocess. NCCL has no
+  CPU kernel, so without a GPU the answer is "no" with that reason.
+- ``measure=True``: the matmul peaks that are not cached yet (a few seconds each), then cached.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("tensorflow", "keras", "tensorflow-datasets", "numpy", "tensorboard")
+# /proc/cpuinfo flags that decide which precision is fast on a CPU
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_fp16")
+
+
+@dataclass
+class Environment:
+    dltool: str
+    python: str
+    platform: str
+    packages: dict[str, str | None]  # name → version, None when not installed
+    cpu: dict[str, Any]
+    gpus: list[dict[str, Any]]  # name, memory_mib, compute_capability, driver, source
+    gpu_source: str  # "nvidia-smi", "tensorflow", or why none were looked for
+    nccl: dict[str, Any]  # {"usable": True/False/None, "detail": text}
+    tensorflow_build: dict[str, Any]
+    peaks: dict[str, dict[str, dict]]  # device name → precision → {"flops", "n", "measured"}
+    peak_hint: str | None
+    datasets: dict[str, dict[str, Any]]  # name → {"found": folder | None, "how": text}
+    notes: list[str] = field(default_factory=list)
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_info() -> dict[str, Any]:
+    from dltool.engine.peak import cpu_name
+
+    flags: set[str] = set()
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
+            elif line.startswith("model name") and not model:
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count()
+    present = {f: (f in flags) for f in CPU_FLAGS} if flags else {}
+    if present.get("amx_bf16"):
+        fast = "bf16 (AMX)"
+    elif present.get("avx512_bf16"):
+        fast = "bf16 (AVX-512 BF16)"
+    elif flags:
+        fast = "fp32 (no AMX or AVX-512 BF16: bf16 is emulated and slower)"
+    else:
+        fast = "unknown (no /proc/cpuinfo)"
+    return {"model": model or platform.processor() or platform.machine(), "peak_key": cpu_name(),
+            "logical_cores": os.cpu_count(), "usable_cores": usable, "flags": present, "fast_precision": fast}
+
+
+def nvidia_smi_gpus() -> tuple[list[dict[str, Any]], str]:
+    """GPUs from ``nvidia-smi`` (no TensorFlow): (list, where they came from or why none)."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return [], "nvidia-smi not found (no NVIDIA driver, or not on PATH)"
+    try:
+        out = subprocess.run([exe, "--query-gpu=name,memory.total,compute_cap,driver_version",
+                              "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return [], f"nvidia-smi failed: {err}"
+    if out.returncode != 0:
+        return [], f"nvidia-smi failed: {(out.stderr or out.stdout).strip()[:200]}"
+    gpus = []
+    for index, line in enumerate(l for l in out.stdout.splitlines() if l.strip()):
+        parts = [p.strip() for p in line.split(",")]
+        parts += [""] * (4 - len(parts))
+        gpus.append({"index": index, "name": parts[0],
+                     "memory_mib": int(float(parts[1])) if parts[1].replace(".", "", 1).isdigit() else None,
+                     "compute_capability": parts[2] or None, "driver": parts[3] or None})
+    return gpus, "nvidia-smi"
+
+
+def tensorflow_gpus() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """GPUs as TensorFlow sees them, and its CUDA build (imports TensorFlow)."""
+    import tensorflow as tf
+
+    build = dict(tf.sysconfig.get_build_info())
+    keep = {k: build.get(k) for k in ("is_cuda_build", "is_rocm_build", "cuda_version", "cudnn_version")
+            if k in build}
+    gpus = []
+    for index, device in enumerate(tf.config.list_physical_devices("GPU")):
+        try:
+            details = tf.config.experimental.get_device_details(device)
+        except (ValueError, RuntimeError):
+            details = {}
+        cc = details.get("compute_capability")
+        gpus.append({"index": index, "name": details.get("device_name", device.name),
+                     "compute_capability": ".".join(str(v) for v in cc) if cc else None, "tf_device": device.name})
+    return gpus, keep
+
+
+def nccl_check() -> dict[str, Any]:
+    """A real NCCL all-reduce on the GPUs; imports TensorFlow (``gather`` runs it in a subprocess).
+
+    With two or more physical GPUs: ``MirroredStrategy`` with ``NcclAllReduce`` over all of them, sums checked.
+    With one: the ``NcclAllReduce`` kernel itself with one rank on it (NCCL loads, builds a communicator and runs);
+    two logical GPUs carved out of one physical GPU are no test of NCCL, which refuses two ranks on one device
+    ("Duplicate GPU detected").
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return {"usable": False, "detail": "no GPU visible to TensorFlow (NcclAllReduce has no CPU kernel)"}
+    try:
+        if len(gpus) == 1:
+            with tf.device("/GPU:0"):
+                total = tf.raw_ops.NcclAllReduce(input=tf.constant([1.0, 2.0, 3.0]), reduction="sum",
+                                                 num_devices=1, shared_name="dltool_env_nccl").numpy()
+            ok = [float(v) for v in total] == [1.0, 2.0, 3.0]
+            return {"usable": ok, "detail": "NcclAllReduce kernel ran on 1 GPU (one rank; traffic between GPUs "
+                                            "needs 2 or more physical GPUs)" if ok else f"wrong result {total}"}
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+        strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.NcclAllReduce())
+        values = strategy.run(lambda: tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group + 1,
+                                              tf.float32) * tf.ones([4]))
+        total = strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None).numpy()
+        expected = sum(range(1, len(devices) + 1))
+        ok = bool((total == expected).all())
+        return {"usable": ok, "detail": f"NcclAllReduce over {len(devices)} GPUs"
+                + (f": sum {float(total[0]):g} = {expected}" if ok else f": wrong sum {total} (expected {expected})")}
+    except Exception as err:  # noqa: BLE001 - any failure means "not usable", with its reason
+        text = " ".join(str(err).split())[:200]
+        return {"usable": False, "detail": f"{type(err).__name__}: {text}"}
+
+
+def dataset_locations() -> dict[str, dict[str, Any]]:
+    """Where each known dataset would be read from (the loaders' search order), without reading it."""
+    from dltool.data import sources
+    from dltool.errors import DltoolError
+
+    out = {}
+    tfds_root = Path(os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets")
+    for spec in sources.SPECS.values():
+        found = None
+        roots = [(f"${sources.ENV_DATA_DIR}", r) for r in sources.env_roots()]
+        roots.append(("system", sources.SYSTEM_DATA_DIR))
+        for label, root in roots:
+            try:
+                hit = sources.find_in_root(spec, root) if root.is_dir() else None
+            except DltoolError as err:  # some of the set's files, not all
+                out[spec.display] = {"found": None, "via": label, "how": err.one_line()}
+                found = "error"
+                break
+            if hit is not None:
+                found = {"found": str(hit.folder), "via": label, "how": f"raw files ({hit.fmt})"}
+                break
+            if root.is_dir() and sources.is_tfds_dir(spec, root):
+                found = {"found": str(root), "via": label, "how": "tensorflow-datasets folder"}
+                break
+        if found == "error":
+            continue
+        if found is None and sources.is_tfds_dir(spec, tfds_root):
+            found = {"found": str(tfds_root), "via": "tensorflow-datasets cache", "how": "prepared by tfds"}
+        if found is None:
+            sub = " or ".join(f"{f}/" for f in spec.folders[:2])
+            found = {"found": None, "via": None,
+                     "how": f"not found: --data-dir DIR or {sources.ENV_DATA_DIR}=DIR (DIR holding {sub} with the "
+                            f"raw files), {sources.SYSTEM_DATA_DIR / spec.display}"
+                            + (f" ({spec.system_hint})" if spec.system_hint else "")
+                            + ", or go online once so tensorflow-datasets downloads it"}
+        out[spec.display] = found
+    return out
+
+
+def gather(tensorflow: bool = False, measure: bool = False) -> Environment:
+    """Everything ``dltool env`` shows. TensorFlow is imported only with ``tensorflow`` or ``measure``."""
+    from dltool import __version__
+    from dltool.engine import peak
+
+    notes: list[str] = []
+    gpus, source = nvidia_smi_gpus()
+    nccl: dict[str, Any] = {"usable": None, "detail": "not checked: run `dltool env --tensorflow`"}
+    build: dict[str, Any] = {}
+    if tensorflow or measure:
+        if tensorflow:
+            nccl = nccl_check_subprocess()
+        tf_gpus, build = tensorflow_gpus()
+        by_name = {g["name"]: g for g in gpus}
+        for g in tf_gpus:  # nvidia-smi has memory and driver; TensorFlow says what it can use
+            g.update({k: v for k, v in by_name.get(g["name"], {}).items() if k in ("memory_mib", "driver")})
+        if gpus and not tf_gpus:
+            notes.append("nvidia-smi sees GPUs but TensorFlow does not: install tensorflow[and-cuda] "
+                         "(pip install -e '.[gpu]') with a matching driver")
+        gpus, source = tf_gpus, ("tensorflow" if tf_gpus else "TensorFlow sees none")
+    cpu = cpu_info()
+    device_names = [cpu["peak_key"]] + [f"GPU {g['name']}" for g in gpus]
+    if measure:
+        peak.matmul_peak("fp32", "/cpu:0")
+        peak.matmul_peak("bf16", "/cpu:0")
+        for g in gpus:
+            for precision in ("fp32", "bf16", "fp16"):
+                peak.matmul_peak(precision, f"/gpu:{g['index']}")
+    peaks = {name: peak.cached_peaks(name) for name in device_names}
+    hint = None if all(peaks.values()) else ("not measured yet on this machine: run `dltool env --measure` "
+                                              "(a few seconds per precision; cached in "
+                                              f"{peak.cache_path()})")
+    return Environment(dltool=__version__, python=platform.python_version(), platform=platform.platform(),
+                       packages={name: _version(name) for name in PACKAGES}, cpu=cpu, gpus=gpus, gpu_source=source,
+                       nccl=nccl, tensorflow_build=build, peaks=peaks, peak_hint=hint,
+                       datasets=dataset_locations(), notes=notes)
+
+
+def nccl_check_subprocess(timeout: float = 180.0) -> dict[str, Any]:
+    """:func:`nccl_check` in a fresh Python, so a crash or hang in NCCL cannot take ``dltool env`` down."""
+    import json
+
+    code = "import json; from dltool.envinfo import nccl_check; print(json.dumps(nccl_check()))"
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    except subprocess.TimeoutExpired:
+        return {"usable": False, "detail": f"the NCCL check did not finish in {timeout:.0f} s"}
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    if out.returncode != 0 or not lines:
+        tail = " ".join((out.stderr or "").split())[-200:]
+        return {"usable": False, "detail": f"the NCCL check exited {out.returncode}: {tail}"}
+    return json.loads(lines[-1])

@@ -1,0 +1,166 @@
+"""runs: the list of run folders, a finished run's stored tables, the side-by-side comparison, overlaid curves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dltool.report.tables import Column, TableSpec, text_rows, to_csv
+
+
+def to_stored(spec: TableSpec) -> dict[str, Any]:
+    """A table as plain JSON (cells already formatted, its CSV text beside them), kept in results.json so a
+    finished run's tables print again (``dltool runs show``) without TensorFlow and without rerunning."""
+    return {"title": spec.title, "columns": [{"header": c.header, "justify": c.justify} for c in spec.columns],
+            "rows": text_rows(spec), "notes": list(spec.notes), "primary": spec.primary, "csv": to_csv(spec)}
+
+
+def from_stored(doc: dict[str, Any]) -> TableSpec:
+    """The inverse of :func:`to_stored`: a TableSpec whose cells are the stored text."""
+    columns = [Column(str(i), c.get("header", ""), justify=c.get("justify", "right"))
+               for i, c in enumerate(doc.get("columns", []))]
+    rows = [{str(i): v for i, v in enumerate(row)} for row in doc.get("rows", [])]
+    return TableSpec(doc.get("title", ""), columns, rows, notes=list(doc.get("notes", [])),
+                     primary=bool(doc.get("primary", True)))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, s = divmod(int(round(seconds)), 60)
+    hours, m = divmod(minutes, 60)
+    return f"{hours}:{m:02d}:{s:02d}" if hours else f"{m}:{s:02d}"
+
+
+def _metric(metric: str | None, value: float | None) -> str:
+    if metric is None or value is None:
+        return "—"
+    text = f"{value:.4f}" if abs(value) < 10 else f"{value:,.0f}"
+    return f"{metric} {text}"
+
+
+def list_table(folders: list) -> TableSpec:
+    rows = [{"run": f.name, "command": f.command, "started": (f.started or "—").replace("T", " "),
+             "status": f.status, "runs": f.runs, "headline": _metric(f.headline_metric, f.headline_value),
+             "best_run": f.headline_run, "duration": _duration(f.duration_s), "duration_s": f.duration_s,
+             "headline_metric": f.headline_metric, "headline_value": f.headline_value, "path": f.path}
+            for f in folders]
+    notes = ["headline: the best value over the folder's runs of its first recorded metric (test accuracy, "
+             "then validation accuracy, RMSE, throughput, final loss); duration: started → finished."]
+    if not folders:
+        notes = ["no run folders here: every training command writes one (runs/<command>-<time>/)"]
+    return TableSpec("run folders", [
+        Column("run", "run", justify="left"), Column("command", "command", justify="left"),
+        Column("started", "started", justify="left"), Column("status", "status", justify="left"),
+        Column("runs", "runs"), Column("headline", "headline", justify="left"),
+        Column("best_run", "best run", justify="left"), Column("duration", "duration")], rows, notes=notes,
+        csv_columns=[Column(k, k) for k in ("run", "command", "started", "status", "runs", "headline_metric",
+                                            "headline_value", "best_run", "duration_s", "path")])
+
+
+def show_tables(doc: dict) -> tuple[list[TableSpec], list[str]]:
+    """The tables the run printed when it finished (stored in its results.json), else a summary of its runs."""
+    stored = doc.get("tables")
+    footer = [line for line in doc.get("footer", []) if not line.startswith("Results and plots:")]
+    if stored:
+        return [from_stored(t) for t in stored], footer
+    records = [r for r in doc.get("runs", []) if isinstance(r, dict)]
+    keys: list[str] = []
+    for record in records:
+        for key, value in record.items():
+            if key not in keys and (value is None or isinstance(value, (str, int, float))):
+                keys.append(key)
+    spec = TableSpec(f"{doc.get('command', '?')}: {len(records)} runs ({doc.get('status', '?')})",
+                     [Column(k, k, ".5g" if any(isinstance(r.get(k), float) for r in records) else "",
+                             justify="right") for k in keys], records,
+                     notes=["this run folder has no stored tables (written before they were kept, or unfinished): "
+                            "its recorded fields are shown"])
+    return [spec], footer
+
+
+def compare_tables(comparison) -> list[TableSpec]:
+    names = [f.name for f in comparison.runs]
+    cols = [Column("key", "", justify="left")] + [Column(str(i), n) for i, n in enumerate(names)]
+
+    def value(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.5g}"
+        if isinstance(v, list):
+            return ",".join(str(x) for x in v)
+        return "—" if v is None else str(v)
+
+    summary = [{"key": label, **{str(i): value(getattr(f, attr)) for i, f in enumerate(comparison.runs)}}
+               for label, attr in (("command", "command"), ("status", "status"), ("runs", "runs"),
+                                   ("started", "started"))]
+    summary.append({"key": "duration", **{str(i): _duration(f.duration_s) for i, f in enumerate(comparison.runs)}})
+    results = [{"key": f"best {k}", **{str(i): value(v) for i, v in enumerate(vals)}}
+               for k, vals in comparison.metrics.items()]
+    config = [{"key": k, **{str(i): value(v) for i, v in enumerate(vals)}} for k, vals in comparison.differing.items()]
+    return [TableSpec("results", cols, summary + results),
+            TableSpec("config: the keys that differ", cols, config or [{"key": "(none)"}],
+                      notes=[f"{comparison.same} other config keys are equal in all runs"], primary=False)]
+
+
+def compare_doc(comparison) -> dict:
+    return {"runs": [{"path": f.path, "command": f.command, "status": f.status, "started": f.started,
+                      "duration_s": f.duration_s, "runs": f.runs} for f in comparison.runs],
+            "config_differs": comparison.differing, "config_same_keys": comparison.same,
+            "results": comparison.metrics}
+
+
+# command (as results.json names it) → (views module, its plots function)
+REDRAW = {"fit-line": ("fit_line", "plots"), "scale": ("scale", "plots"), "allreduce": ("allreduce", "plots"),
+          "cutout train": ("cutout", "plots"), "cifar-adaptive": ("cifar_adaptive", "plots"),
+          "eggholder": ("eggholder", "plots"), "mnist softmax": ("mnist", "softmax_plots"),
+          "mnist cnn": ("mnist", "cnn_plots"), "mnist filters": ("mnist", "filters_plots"),
+          "mnist mlp": ("mnist", "mlp_plots"), "mnist devices": ("mnist", "devices_plots"),
+          "mnist workers": ("mnist", "workers_plots")}
+
+
+def redraw(doc: dict, out_dir) -> list:
+    """The command's own figures, drawn again from results.json into ``out_dir`` (see ``runlog.StoredResult``)."""
+    import importlib
+
+    from dltool.errors import UsageError
+    from dltool.runlog import StoredResult
+
+    command = str(doc.get("command"))
+    if command not in REDRAW:
+        raise UsageError(f"no figures to redraw for command {command!r}",
+                         f"--redraw knows {', '.join(sorted(REDRAW))}; leave it out to overlay the training curves")
+    module, function = REDRAW[command]
+    plots = getattr(importlib.import_module(f"dltool.report.views.{module}"), function)
+    try:
+        return list(plots(StoredResult(doc), out_dir))
+    except (TypeError, AttributeError, KeyError, ValueError) as err:
+        raise UsageError(f"{command}'s figures cannot be redrawn from results.json alone ({type(err).__name__}: "
+                         f"{err})", "its PNGs are in the run folder; leave --redraw out to overlay the curves")
+
+
+def curves_figure(curves: list):
+    """Training loss of every run (log scale), and the evaluated accuracy per epoch where runs recorded it."""
+    from dltool.report.plots import _palette, figure
+
+    with_acc = [c for c in curves if c.accuracy]
+    fig, axes = figure(1, 2 if with_acc else 1, figsize=(13 if with_acc else 7, 4.5), squeeze=False)
+    colours = _palette(len(curves))
+    ax = axes[0][0]
+    for colour, curve in zip(colours, curves):
+        ax.plot(range(1, len(curve.values) + 1), curve.values, color=colour, lw=1.2,
+                label=f"{curve.folder}: {curve.run}")
+    ax.set_yscale("log")
+    ax.set_xlabel(" / ".join(sorted({c.x_label for c in curves})))
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    if with_acc:
+        ax = axes[0][1]
+        for colour, curve in zip(colours, curves):
+            if curve.accuracy:
+                xs, ys = zip(*curve.accuracy)
+                ax.plot(xs, ys, marker="o", ms=3, color=colour, label=f"{curve.folder}: {curve.run}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("evaluated accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("runs overlaid")
+    return fig
