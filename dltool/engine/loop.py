@@ -63,6 +63,8 @@ class EpochLog:
     eval_loss: float | None
     eval_accuracy: float | None
     seconds: float  # training seconds of this epoch (without evaluation)
+    examples: int | None = None  # training examples this epoch (steps × examples per step, all replicas)
+    learning_rate: float | None = None  # the optimizer's learning rate at the epoch's end
 
 
 @dataclass
@@ -205,6 +207,14 @@ class Engine:
             var.assign(value)
         for var in self._fused_scratch:  # no state, but a diverged run's NaN would survive 0·v
             var.assign(self.tf.zeros_like(var))
+
+    def current_learning_rate(self) -> float | None:
+        """The optimizer's learning rate now (a schedule's value at the current step), or None if unreadable."""
+        try:
+            lr = self.optimizer.learning_rate
+            return float(lr.numpy() if hasattr(lr, "numpy") else lr)
+        except (TypeError, ValueError, AttributeError):
+            return None
 
     def set_learning_rate(self, lr: float) -> None:
         self.optimizer.learning_rate = float(lr)
@@ -513,7 +523,8 @@ class Engine:
                 log = EpochLog(epoch=epoch + 1, steps=epoch_steps, train_loss=epoch_loss / max(epoch_steps, 1),
                                train_accuracy=(epoch_correct / epoch_count) if self.classification and epoch_count
                                else None, eval_loss=record.get("loss"), eval_accuracy=record.get("accuracy"),
-                               seconds=epoch_seconds)
+                               seconds=epoch_seconds, examples=epoch_steps * step_batch,
+                               learning_rate=self.current_learning_rate())
                 result.epochs.append(log)
                 hooks.on_epoch_end(log)
                 if result.time_to_target is not None:

@@ -15,9 +15,8 @@ plugin name TensorBoard's scalars and text dashboards read (``scalars``, ``text`
 hparams plugin.
 
 It wraps the sweep's progress object and forwards every call, so it hooks into the engine through the same
-``Hooks`` protocol (``on_fit_start``, ``on_steps``, ``on_epoch_end``). The protocol does not pass the batch size or
-the optimizer, so :meth:`TensorBoardHooks.on_fit_start` reads them from ``Engine.fit``'s frame (its ``self`` and
-``step_batch``); where that is not found (another caller), images/s and the learning rate are left out, never
+``Hooks`` protocol (``on_fit_start``, ``on_steps``, ``on_epoch_end``). Images/s and the learning rate come from the
+engine's ``EpochLog`` (``examples``, ``learning_rate``); where a caller's log lacks them they are left out, never
 guessed.
 """
 
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -90,8 +88,6 @@ class TensorBoardHooks:
         self._writer: Any = None
         self._count = 0
         self._label = "run"
-        self._engine: Any = None
-        self._batch: int | None = None
         self._pending: dict[str, list[tuple[int, float]]] = {}
         self._last_write = 0.0
         self._started_writer_for_run = False
@@ -118,11 +114,6 @@ class TensorBoardHooks:
 
     # engine hooks
     def on_fit_start(self, total_steps: int) -> None:
-        frame = sys._getframe(1)
-        from_fit = frame.f_code.co_name == "fit" and hasattr(frame.f_locals.get("self"), "optimizer")
-        self._engine = frame.f_locals.get("self") if from_fit else None
-        batch = frame.f_locals.get("step_batch") if from_fit else None
-        self._batch = int(batch) if isinstance(batch, int) else None
         if self._writer is None:
             self._open()
         if self.inner is not None:
@@ -142,9 +133,9 @@ class TensorBoardHooks:
             seconds, steps = get("seconds"), get("steps")
             if seconds and seconds > 0 and steps:
                 values["perf/steps_per_second"] = steps / seconds
-                if self._batch:
-                    values["perf/images_per_second"] = steps * self._batch / seconds
-            lr = self._learning_rate()
+                if get("examples"):
+                    values["perf/images_per_second"] = get("examples") / seconds
+            lr = get("learning_rate")
             if lr is not None:
                 values["train/learning_rate"] = lr
             for name, value in values.items():
@@ -156,16 +147,6 @@ class TensorBoardHooks:
             self.inner.on_epoch_end(log)
 
     # internals
-    def _learning_rate(self) -> float | None:
-        optimizer = getattr(self._engine, "optimizer", None)
-        if optimizer is None:
-            return None
-        try:
-            return float(optimizer.learning_rate.numpy() if hasattr(optimizer.learning_rate, "numpy")
-                         else optimizer.learning_rate)
-        except (TypeError, ValueError, AttributeError):
-            return None
-
     def _open(self) -> None:
         import tensorflow as tf
 
