@@ -167,6 +167,13 @@ def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
         progress: Any = None) -> SoftmaxResult:
     """Train every setting of the grid; ``on_run`` gets each run as soon as it finishes."""
     cfg.validate()
+    from dltool.engine.loop import quiet_retracing
+
+    with quiet_retracing():  # one engine per optimizer (and momentum): one trace each is expected, not a leak
+        return _run(cfg, on_run, progress)
+
+
+def _run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None, progress: Any) -> SoftmaxResult:
     grid = cfg.grid()
     start = time.perf_counter()
     data = common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, test_subset=cfg.test_subset,
