@@ -378,6 +378,17 @@ def _tfds_to_numpy(tfds, ds, chunk: int = 10_000) -> tuple[np.ndarray, np.ndarra
 # ------------------------------------------------------------------------------------------------------ resolve
 
 
+def explicit_root(spec: DatasetSpec, data_dir: str | os.PathLike, log: SearchLog) -> Path:
+    """The folder ``--data-dir`` names: a usage error when it is a file, a missing-data error when it is absent."""
+    root = Path(data_dir).expanduser()
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"--data-dir {root} is a file, not a folder",
+                         "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
+    if not root.is_dir():
+        raise missing_error(spec, log, reason=f"data dir {root} does not exist")
+    return root
+
+
 def check_available(name: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
     """Raise the MissingError that :func:`resolve_and_read` would, without reading a file or importing
     TensorFlow — only where that is sure: no raw files on the search path, no prepared tensorflow-datasets copy
@@ -385,12 +396,7 @@ def check_available(name: str, data_dir: str | os.PathLike | None = None, downlo
     spec = get_spec(name)
     log = SearchLog()
     if data_dir is not None:
-        root = Path(data_dir).expanduser()
-        if root.exists() and not root.is_dir():
-            raise UsageError(f"--data-dir {root} is a file, not a folder",
-                             "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
-        if not root.is_dir():
-            raise missing_error(spec, log, reason=f"data dir {root} does not exist")
+        root = explicit_root(spec, data_dir, log)
         if find_in_root(spec, root) is None and not is_tfds_dir(spec, root):
             raise missing_error(spec, log, reason=f"{spec.display} dataset not found in {root}")
         return
@@ -416,12 +422,7 @@ def resolve_and_read(spec: DatasetSpec, data_dir: str | os.PathLike | None = Non
     """
     log = SearchLog()
     if data_dir is not None:
-        root = Path(data_dir).expanduser()
-        if root.exists() and not root.is_dir():
-            raise UsageError(f"--data-dir {root} is a file, not a folder",
-                             "give the folder that holds the dataset files (or their mnist/, cifar10/ … folder)")
-        if not root.is_dir():
-            raise missing_error(spec, log, reason=f"data dir {root} does not exist")
+        root = explicit_root(spec, data_dir, log)
         hit = find_in_root(spec, root)
         if hit is not None:
             return (*read_local(spec, hit), str(hit.folder))
