@@ -137,30 +137,42 @@ def redraw(doc: dict, out_dir) -> list:
 
 
 def curves_figure(curves: list):
-    """Training loss of every run (log scale), and the evaluated accuracy per epoch where runs recorded it."""
+    """Training loss of every run (log scale), and the evaluated accuracy per epoch where runs recorded it.
+
+    One colour per run label and one line style per run folder, so the same setting in two folders is the same
+    colour, solid against dashed; the legend lists the labels and the folders once each, beside the plot."""
+    from matplotlib.lines import Line2D
+
     from dltool.report.plots import _palette, figure
 
+    labels = list(dict.fromkeys(c.run for c in curves))
+    folders = list(dict.fromkeys(c.folder for c in curves))
+    colour_of = dict(zip(labels, _palette(len(labels))))
+    styles = ["-", "--", ":", "-."]
+    style_of = {folder: styles[i % len(styles)] for i, folder in enumerate(folders)}
     with_acc = [c for c in curves if c.accuracy]
     fig, axes = figure(1, 2 if with_acc else 1, figsize=(13 if with_acc else 7, 4.5), squeeze=False)
-    colours = _palette(len(curves))
     ax = axes[0][0]
-    for colour, curve in zip(colours, curves):
-        ax.plot(range(1, len(curve.values) + 1), curve.values, color=colour, lw=1.2,
-                label=f"{curve.folder}: {curve.run}")
+    for curve in curves:
+        ax.plot(range(1, len(curve.values) + 1), curve.values, color=colour_of[curve.run],
+                ls=style_of[curve.folder], lw=1.2)
     ax.set_yscale("log")
     ax.set_xlabel(" / ".join(sorted({c.x_label for c in curves})))
     ax.set_ylabel("training loss")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
     if with_acc:
         ax = axes[0][1]
-        for colour, curve in zip(colours, curves):
-            if curve.accuracy:
-                xs, ys = zip(*curve.accuracy)
-                ax.plot(xs, ys, marker="o", ms=3, color=colour, label=f"{curve.folder}: {curve.run}")
+        for curve in with_acc:
+            xs, ys = zip(*curve.accuracy)
+            ax.plot(xs, ys, marker="o", ms=3, color=colour_of[curve.run], ls=style_of[curve.folder])
         ax.set_xlabel("epoch")
         ax.set_ylabel("evaluated accuracy")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+    handles = [Line2D([], [], color=colour_of[label], lw=1.5, label=label) for label in labels]
+    if len(folders) > 1:
+        handles += [Line2D([], [], color="0.3", ls=style_of[folder], lw=1.5, label=f"folder {folder}")
+                    for folder in folders]
+    axes[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                       ncol=max(1, -(-len(handles) // 28)), frameon=False)
     fig.suptitle("runs overlaid")
     return fig
