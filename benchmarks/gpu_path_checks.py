@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -47,17 +46,6 @@ quiet_tf.install()
 def emit(check: str, ok: bool | None, detail: str) -> bool | None:
     print(json.dumps({"check": check, "ok": ok, "detail": detail}), flush=True)
     return ok
-
-
-def driver_gpus() -> int:
-    """GPUs the NVIDIA driver reports (0 without nvidia-smi)."""
-    if shutil.which("nvidia-smi") is None:
-        return 0
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
 
 
 def sub(target: str, config: dict, **kwargs) -> dict:
@@ -338,7 +326,9 @@ CHECKS = (check_fp16_replicas, check_fp16_workers, check_xla, check_worker_gpus,
 
 
 def main() -> int:
-    gpus = driver_gpus()
+    from dltool.engine.devices import driver_gpu_count
+
+    gpus = driver_gpu_count()  # the driver's GPUs within the user's CUDA_VISIBLE_DEVICES
     failed = False
     for check in CHECKS:
         name = check.__name__.removeprefix("check_")
