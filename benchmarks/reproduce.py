@@ -127,7 +127,7 @@ def report_000(run: Runner, long: bool) -> list[dict]:
                       cmd, reason="The problem is convex (a least-squares line), so there is no local minimum to "
                                   "be stuck in; RMSProp's steps of ≈ η·sign(g) hover within ≈ η of the optimum."))
     ag, ft = by[("adagrad", 0.01, None)], by[("ftrl", 0.01, None)]
-    same = abs(ag["w"] - ft["w"]) <= 1e-6 * max(1.0, abs(ag["w"])) and abs(ag["b"] - ft["b"]) <= 1e-6 * max(1.0, abs(ag["b"]))
+    same = all(abs(ag[k] - ft[k]) <= 1e-6 * max(1.0, abs(ag[k])) for k in ("w", "b"))
     rows.append(claim("000", "§2", "Adagrad vs FTRL lr 0.01, one batch", "identical curves", same,
                       f"w {ag['w']:.7f} vs {ft['w']:.7f}, b {ag['b']:.7f} vs {ft['b']:.7f}", cmd,
                       reason="" if same else "TensorFlow 1's Adagrad (no ε) equals unregularised FTRL from zero "
@@ -215,7 +215,7 @@ def report_001(run: Runner, long: bool) -> list[dict]:
     order = sorted(res, key=lambda n: res[n]["final_loss"])
     rows.append(claim("001", "§2.4", "GD 0.01 vs momentum 0.01 vs Adam 0.05, 1,000 iterations",
                       "Adam lowest, momentum close, GD still far", order[-1] == "gd" and res["gd"]["status"] == "slow",
-                      f"final MSE: " + ", ".join(f"{n} {res[n]['final_loss']:.6f} ({res[n]['status']})" for n in order),
+                      "final MSE: " + ", ".join(f"{n} {res[n]['final_loss']:.6f} ({res[n]['status']})" for n in order),
                       doc["_command"],
                       reason="On dltool's points GD at 0.01 converges within 1,000 iterations (its slow direction "
                              "has 1 − 0.01·0.5 per step: ≈ 0.7 % left after 1,000); the report's points are "
@@ -227,7 +227,8 @@ def report_001(run: Runner, long: bool) -> list[dict]:
         b = _best(doc["runs"])
         got = (b["optimizer"], b["lr"], b["momentum"])
         ranking = ", ".join(f"{r['lr']:g}" + (f"/μ{r['momentum']:g}" if r["momentum"] else "")
-                            + f" {r['test_accuracy']:.4f}" for r in sorted(doc["runs"], key=lambda r: -r["test_accuracy"])[:3])
+                            + f" {r['test_accuracy']:.4f}"
+                            for r in sorted(doc["runs"], key=lambda r: -r["test_accuracy"])[:3])
         rows.append(claim("001", "§3", "softmax regression, one epoch", text, got == want,
                           f"best: {b['optimizer']} lr {b['lr']:g}" + (f" μ {b['momentum']:g}" if b["momentum"] else "")
                           + f" → {b['test_accuracy']:.4f} (top 3: {ranking})", doc["_command"],

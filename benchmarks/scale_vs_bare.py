@@ -72,7 +72,7 @@ def main() -> None:
         rec = scale.train_throughput(strategy, args.model, x, y, shape, batch=batch, steps=total,
                                      steps_per_epoch=max(1, n_train // batch), steps_per_execution=1,
                                      warmup_steps=args.warmup, shuffle=False, progress=clock)
-        (d0, w0, c0), (d1, w1, c1) = clock.marks[args.warmup - 1], clock.marks[-1]
+        (d0, _, c0), (d1, _, c1) = clock.marks[args.warmup - 1], clock.marks[-1]
         assert d1 - d0 == args.steps
         return batch / rec["step_time"], batch * args.steps / (c1 - c0)
 

@@ -97,7 +97,7 @@ def nvidia_smi_gpus() -> tuple[list[dict[str, Any]], str]:
     if out.returncode != 0:
         return [], f"nvidia-smi failed: {(out.stderr or out.stdout).strip()[:200]}"
     gpus = []
-    for index, line in enumerate(l for l in out.stdout.splitlines() if l.strip()):
+    for index, line in enumerate(row for row in out.stdout.splitlines() if row.strip()):
         parts = [p.strip() for p in line.split(",")]
         parts += [""] * (4 - len(parts))
         gpus.append({"index": index, "name": parts[0],
@@ -247,7 +247,7 @@ def nccl_check_subprocess(timeout: float = 180.0) -> dict[str, Any]:
                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     except subprocess.TimeoutExpired:
         return {"usable": False, "detail": f"the NCCL check did not finish in {timeout:.0f} s"}
-    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    lines = [row for row in out.stdout.splitlines() if row.startswith("{")]
     if out.returncode != 0 or not lines:
         tail = " ".join((out.stderr or "").split())[-200:]
         return {"usable": False, "detail": f"the NCCL check exited {out.returncode}: {tail}"}

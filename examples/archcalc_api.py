@@ -5,7 +5,8 @@ from dltool.archcalc import build, inception, inception_preset, stacked_receptiv
 vgg19 = build("vgg19")
 print(f"VGG19: {vgg19.total_params:,} parameters, {vgg19.total_activations:,} activations per image")
 memory = vgg19.memory(batch_size=32, dtype="bf16")
-print(f"  at batch 32 in bf16: {memory.activation_mib:,.0f} MiB of activations, {memory.params_mib:,.0f} MiB of weights")
+print(f"  at batch 32 in bf16: {memory.activation_mib:,.0f} MiB of activations, "
+      f"{memory.params_mib:,.0f} MiB of weights")
 
 googlenet_3a = inception_preset("googlenet-3a").config  # 28x28x192 in, reducers 96 (3x3) and 16 (5x5)
 module = inception(*googlenet_3a.input_shape, **googlenet_3a.filters())

@@ -222,7 +222,8 @@ def load_model(name_or_path: str, input_shape: Sequence[int] | None = None):
             model = keras.models.load_model(name_or_path, compile=False)
         except Exception as err:  # noqa: BLE001 - any load failure is bad input to the user
             raise UsageError(
-                f"Cannot load Keras model {name_or_path}: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
+                f"Cannot load Keras model {name_or_path}: "
+                f"{str(err).splitlines()[0] if str(err) else type(err).__name__}",
                 hint="Give a model saved with model.save('name.keras') whose layers are all built-in Keras layers.",
             ) from None
         if input_shape is not None:

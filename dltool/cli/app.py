@@ -14,15 +14,12 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
+from dltool import __version__, quiet_tf
 from dltool.cli._click import click
-
-from dltool import __version__
-
-from dltool import quiet_tf
 
 # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is not for our users; before any TF import.
 quiet_tf.install()
-from dltool.errors import DltoolError, ExitCode, Terminated
+from dltool.errors import DltoolError, ExitCode, Terminated  # noqa: E402
 
 
 class _DltoolGroup(TyperGroup):

@@ -71,7 +71,8 @@ def _bash_function() -> str:
         "_dltool() {",
         '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" path="" opts="" w',
         '    for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do',
-        '        case "$w" in -*) ;; *) case " $_DLTOOL_GROUPS " in *" ${path:+$path }$w "*) path="${path:+$path }$w" ;; esac ;; esac',
+        '        case "$w" in -*) ;; *) case " $_DLTOOL_GROUPS " in'
+        ' *" ${path:+$path }$w "*) path="${path:+$path }$w" ;; esac ;; esac',
         "    done",
         '    case "$path|$prev" in',
         *choice_cases,
@@ -89,7 +90,8 @@ def _bash_function() -> str:
 
 def _groups() -> str:
     """Every command path, so the bash function can tell commands from argument values."""
-    return " ".join(sorted({" ".join(p[:i + 1]) for p, *_ in _tree() for i in range(len(p))}, key=lambda g: (len(g), g)))
+    groups = {" ".join(p[:i + 1]) for p, *_ in _tree() for i in range(len(p))}
+    return " ".join(sorted(groups, key=lambda g: (len(g), g)))
 
 
 def generate(shell: str) -> str:

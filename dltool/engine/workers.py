@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from dltool.errors import DltoolError, ExitCode, MissingError, RunError, UsageError
+from dltool.errors import ExitCode, MissingError, RunError, UsageError
 
 HEARTBEAT_S = 2.0  # how often a worker touches its heartbeat file
 HANG_TIMEOUT_S = 60.0
@@ -142,7 +142,6 @@ def slurm_tf_config(port_base: int = 8888) -> tuple[dict, str | None]:
     count GPUs, so it is told one "slot" per task and sets no CUDA_VISIBLE_DEVICES.
     """
     import tensorflow as tf
-
     from tensorflow.python.distribute.cluster_resolver import slurm_cluster_resolver as scr
 
     resolver_cls = tf.distribute.cluster_resolver.SlurmClusterResolver

@@ -482,7 +482,8 @@ def bench_allreduce(strategy, shapes: list[tuple[int, ...]], *, iterations: int,
         times.append(time.perf_counter() - start)
     median = float(np.median(times))  # robust to other processes' interference on a shared host
     sem = float(np.std(times, ddof=1) / math.sqrt(len(times))) if len(times) > 1 else 0.0
-    return {"time_s": median, "time_sem": sem, "time_min_s": float(min(times)), "iterations": len(times), "max_error": max_error,
+    return {"time_s": median, "time_sem": sem, "time_min_s": float(min(times)), "iterations": len(times),
+            "max_error": max_error,
             "verified": max_error == 0.0}
 
 

@@ -13,7 +13,8 @@ Two parts:
   number of steps of the baseline: an epoch is still N/B steps, each M times as expensive.
 
 Optimizer (He et al.): SGD with momentum 0.9, η = 0.1 divided by 10 at 50 % and 75 % of ``max_epochs``
-(``lr_schedule="step"``; ``"constant"`` keeps η), weight decay 1e-4 as an L2 term of the ResNet's kernels, BatchNorm momentum 0.9 (PyTorch's default, which the papers'
+(``lr_schedule="step"``; ``"constant"`` keeps η), weight decay 1e-4 as an L2 term of the ResNet's kernels,
+BatchNorm momentum 0.9 (PyTorch's default, which the papers'
 code uses; with Keras' 0.99 the moving statistics that evaluation uses still hold 0.99⁶⁰ ≈ 55 % of their
 initial values after 60 steps, and a short run on the sample validated at 2–13 % while training at 16–24 %).
 Each run stops when the validation accuracy reaches ``target`` (0.94) or after ``max_epochs`` (100). The time to

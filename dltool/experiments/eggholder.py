@@ -4,7 +4,8 @@ Data: f(x1, x2) = −(x2 + 47)·sin√|x1/2 + (x2 + 47)| − x1·sin√|x1 − (
 f(512, 404.2319) = −959.6407), y = f + N(0, σ²) with σ = ``noise_std`` (0.3), 100,000 uniform samples split
 80/20. The assignment writes the noise as N(0, 0.3); we read 0.3 as the standard deviation, the argument that
 ``np.random.normal(0, 0.3)`` and ``tf.random.normal(stddev=0.3)`` take (read as a variance, σ = 0.548; either
-way it is a thousandth of f's spread, ≈ 298, and only moves the noise floor). Inputs are divided by 512 (→ [−1, 1]) and the target is standardised with the training mean and standard
+way it is a thousandth of f's spread, ≈ 298, and only moves the noise floor).
+Inputs are divided by 512 (→ [−1, 1]) and the target is standardised with the training mean and standard
 deviation for training; every RMSE reported is in the function's own units (predictions are un-standardised
 before the error is taken). Two reference lines: a constant predictor (the training mean) has test RMSE ≈ 298,
 the standard deviation of f over the square; no model can beat the noise floor σ on fresh noise.

@@ -9,8 +9,9 @@ Each run of a sweep gets its own folder, ``<run folder>/tensorboard/<NN>-<label>
   ``.[tensorboard]`` extra), as hparams, so the HParams tab can sort runs by their settings.
 
 Writing needs no ``tensorboard`` package: ``tf.summary.scalar`` and ``tf.summary.text`` do need it in TF 2.21
-(``TBNotInstalledError`` without it), so the events are written with the low-level ``tf.summary.write`` (buffered, written in one compiled loop per tag) and the
-plugin name TensorBoard's scalars and text dashboards read (``scalars``, ``text``), the same records
+(``TBNotInstalledError`` without it), so the events are written with the low-level ``tf.summary.write``
+(buffered, written in one compiled loop per tag) and the plugin name
+TensorBoard's scalars and text dashboards read (``scalars``, ``text``), the same records
 ``tf.summary.scalar`` writes. The ``tensorboard`` package (the ``.[tensorboard]`` extra) is the viewer and the
 hparams plugin.
 

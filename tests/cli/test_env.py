@@ -43,7 +43,7 @@ def test_cpu_flags_come_from_proc_cpuinfo():
     from dltool.envinfo import CPU_FLAGS, cpu_info
 
     try:
-        flags = set(next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split(":", 1)[1].split())
+        flags = set(next(row for row in open("/proc/cpuinfo") if row.startswith("flags")).split(":", 1)[1].split())
     except (OSError, StopIteration):
         pytest.skip("no /proc/cpuinfo flags on this system")
     info = cpu_info()

@@ -142,7 +142,8 @@ def test_bad_input_is_one_line_and_exit_2(cli, args, code, words):
 
 
 def test_help_and_an_empty_default_folder(cli, tmp_path, monkeypatch):
-    for args in (["runs", "--help"], ["runs", "show", "--help"], ["runs", "compare", "--help"], ["runs", "plot", "--help"]):
+    for args in (["runs", "--help"], ["runs", "show", "--help"], ["runs", "compare", "--help"],
+                 ["runs", "plot", "--help"]):
         assert cli(*args).exit_code == 0, args
     monkeypatch.chdir(tmp_path)  # no runs/ here yet: an empty list, not an error
     result = cli("runs", "--json")

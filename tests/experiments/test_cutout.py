@@ -57,7 +57,8 @@ def test_engine_batch_multiplier_keeps_the_loss_a_mean():
         set_seed(0)
         engine = Engine(lambda: keras.Sequential([keras.Input((6,)), keras.layers.Dense(2)]),
                         lambda: keras.optimizers.SGD(0.5))
-        copies = (lambda xb, yb, m=m: A.batch_copies(xb, yb, m))
+        def copies(xb, yb, m=m):
+            return A.batch_copies(xb, yb, m)
         fit = engine.fit(x, y, FitConfig(epochs=3, batch_size=16, map_fn=copies, batch_multiplier=m,
                                          evaluate=False))
         weights[m] = [v.numpy() for v in engine.model.trainable_variables]

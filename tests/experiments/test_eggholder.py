@@ -12,7 +12,6 @@ from dltool.data.synthetic import eggholder as f
 from dltool.errors import UsageError
 from dltool.experiments import eggholder as exp
 
-
 # ---- the function and the data ---------------------------------------------------------------------------
 
 def test_global_minimum_value():

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dltool.data import datasets, readers, sources, synthetic
-from dltool.data import load, normalise, split_validation, validation_count
+from dltool.data import load, normalise, readers, sources, split_validation, synthetic, validation_count
 from dltool.errors import ExitCode, MissingError, UsageError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +32,8 @@ def _real_data_dir() -> Path | None:
 
 
 REAL = _real_data_dir()
-needs_real = pytest.mark.skipif(REAL is None, reason="real datasets not found in ../shared/datasets or $DLTOOL_DATA_DIR")
+needs_real = pytest.mark.skipif(REAL is None,
+                                reason="real datasets not found in ../shared/datasets or $DLTOOL_DATA_DIR")
 
 
 # ------------------------------------------------------------------------------------------------------ fixtures

@@ -7,7 +7,6 @@ which only a GPU machine can test (the script has not run on one yet).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -27,7 +26,8 @@ args = sys.argv[1:]
 mode = os.environ.get("STUB_MODE", "ok")
 out = Path(args[args.index("--out") + 1]) if "--out" in args else None
 device = "CPU" if mode == "cpu-fp16" and "fp16" in args else "GPU"
-env = {"devices": {"device_type": device}, "precision": args[args.index("--precision") + 1] if "--precision" in args else "fp32"}
+precision = args[args.index("--precision") + 1] if "--precision" in args else "fp32"
+env = {"devices": {"device_type": device}, "precision": precision}
 if args[0] == "env":
     gpus = [] if mode == "tf-no-gpu" else [{"index": 0, "name": "Fake GPU", "compute_capability": "9.0"}]
     doc = {"gpus": gpus, "nccl": {"usable": mode == "dup-nccl", "detail": "fake: no NCCL"}}

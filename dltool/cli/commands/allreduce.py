@@ -61,12 +61,11 @@ def allreduce(
     2, 4, 8 devices (it assumes two groups). --quick: 1 and 2 virtual devices, messages up to 256 KiB,
     ring with 2 workers, softmax regression. memcpy, the reference for busbw, is always a 256 MiB copy.
     """
+    from dltool.cli.sweep import run_sweep
     from dltool.experiments import allreduce as exp
     from dltool.experiments.common import parse_ints, parse_names
     from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.cli.sweep import run_sweep
-    from dltool.report.export import new_run_dir
+    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import allreduce as views
 
     fmt = output.choose_format(json_, csv_, markdown)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -39,12 +38,11 @@ def cifar_adaptive(
     csv_: opt.Csv = False,
     markdown: opt.Markdown = False,
 ) -> None:
+    from dltool.cli.sweep import run_sweep
     from dltool.experiments import cifar_adaptive as exp
     from dltool.experiments.common import parse_ints, parse_names
     from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.cli.sweep import run_sweep
-    from dltool.report.export import new_run_dir
+    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import cifar_adaptive as views
 
     fmt = output.choose_format(json_, csv_, markdown)

@@ -108,10 +108,10 @@ def train(
     differs from the assignment. After Ctrl-C, --resume RUN_DIR continues from the last finished M.
     Example: dltool cutout train --quick --json | jq '.runs[] | {m, final_val_accuracy}'
     """
+    from dltool.cli.sweep import run_sweep
     from dltool.experiments import cutout as exp
     from dltool.experiments.common import parse_ints
     from dltool.report import output
-    from dltool.cli.sweep import run_sweep
     from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import cutout as views
 

@@ -64,13 +64,12 @@ def eggholder(
     on its own for --time-alone steps and extrapolated to the run (networks train side by side in bundles, whose
     time is shared). --quick: 5,000 samples, widths 32,128, 40 epochs (14 networks, under a minute).
     """
+    from dltool.cli.sweep import run_sweep
     from dltool.errors import UsageError
     from dltool.experiments import eggholder as exp
     from dltool.experiments.common import parse_ints
     from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.cli.sweep import run_sweep
-    from dltool.report.export import new_run_dir
+    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import eggholder as views
 
     fmt = output.choose_format(json_, csv_, markdown)

@@ -46,13 +46,12 @@ def fit_line(
     report001-* runs report 001's sweeps instead. Status compares with the least-squares optimum w*, b*:
     converged (loss within 1 % and w, b within 0.01), slow, or diverged.
     """
+    from dltool.cli.sweep import run_sweep
     from dltool.experiments import fit_line as exp
     from dltool.experiments.common import parse_floats, parse_names
     from dltool.report import output
-    from dltool.report.export import check_out
+    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import fit_line as views
-    from dltool.cli.sweep import run_sweep
-    from dltool.report.export import new_run_dir
 
     fmt = output.choose_format(json_, csv_, markdown)
     check_out(out, no_save)  # before TensorFlow and before any folder is made

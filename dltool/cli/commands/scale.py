@@ -91,13 +91,12 @@ def scale(
     """
     import os
 
+    from dltool.cli.sweep import run_sweep
     from dltool.engine import workers as workers_mod
     from dltool.errors import UsageError
     from dltool.experiments import scale as exp
     from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.cli.sweep import run_sweep
-    from dltool.report.export import new_run_dir
+    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import scale as views
 
     fmt = output.choose_format(json_, csv_, markdown)

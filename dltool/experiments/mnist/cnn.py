@@ -162,7 +162,7 @@ class CnnResult:
 
 
 def fast_cnn(input_shape=(28, 28, 1), num_classes: int = 10):
-    """The fast99 network: conv 5×5×16 → pool → conv 5×5×32 → pool → dense 256 → dense 10 
+    """The fast99 network: conv 5×5×16 → pool → conv 5×5×32 → pool → dense 256 → dense 10
     (417,482 parameters)."""
     import keras
 
@@ -212,7 +212,8 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
-    builder = (lambda: models.deep_mnist_cnn(data.input_shape, data.num_classes, init=cfg.init)) if cfg.model == "deep" else (
+    builder = (lambda: models.deep_mnist_cnn(data.input_shape, data.num_classes, init=cfg.init)) \
+        if cfg.model == "deep" else (
         lambda: fast_cnn(data.input_shape, data.num_classes))
     runs: list[CnnRun] = []
     for batch in cfg.batch_sizes:

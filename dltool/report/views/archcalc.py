@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from dltool.report.tables import Column, TableSpec
-from dltool.report.views.common import _shape, _sig
+from dltool.report.views.common import _shape
 
 # ---- archcalc -------------------------------------------------------------------------------------------
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from dltool.report.tables import Column, TableSpec
+from dltool.report.tables import Column
 
 
 def _num(value: Any) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from dltool.report.tables import Column, TableSpec
-from dltool.report.views.common import _shape, _sig
+from dltool.report.views.common import _sig
 
 # ---- fit-line -------------------------------------------------------------------------------------------
 

@@ -343,7 +343,8 @@ def filters_plots(result, run_dir: Path) -> list[Path]:
 
         for ax in (a1, a2):
             ax.set_xticks(fs, [str(f) for f in fs])
-            ax.xaxis.set_minor_locator(NullLocator())  # keep the log y axis' minor labels (a narrow range has no major tick)
+            # keep the log y axis' minor labels (a narrow range has no major tick)
+            ax.xaxis.set_minor_locator(NullLocator())
         a3.plot([r.params for r in f_runs], [r.test_accuracy for r in f_runs], "o-", color="tab:green")
         for r in f_runs:
             a3.annotate(f"F={r.filters}", (r.params, r.test_accuracy), fontsize=7, textcoords="offset points",
