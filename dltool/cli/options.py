@@ -1,18 +1,25 @@
-"""Option aliases shared by the commands, so every command spells ``--json``, ``--seed`` … the same way."""
+"""The options the commands share, so every command spells ``--json``, ``--seed`` … the same way.
+
+:func:`shared` adds a bundle of them to a command and hands them over as one :class:`RunOptions`, after the
+output format is chosen and ``--out`` is checked (before TensorFlow and before any folder is made).
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
+from dltool.cli._click import click
+from dltool.engine.precision import PRECISIONS
 
-class Precision(str, Enum):
-    fp32 = "fp32"
-    bf16 = "bf16"
-    fp16 = "fp16"
+Precision = Enum("Precision", {name: name for name in PRECISIONS}, type=str)
 
 
 Json = Annotated[bool, typer.Option("--json", help="Print only one JSON document on stdout (for jq).")]
@@ -59,3 +66,94 @@ Quick = Annotated[bool, typer.Option("--quick", help="A tiny preset that finishe
 OptimizerDefaults = Annotated[str, typer.Option(
     "--optimizer-defaults", help="tf1 (TensorFlow 1's optimizer constants: Adam/Adadelta ε 1e-8, RMSProp ε 1e-10 "
     "with its mean square starting at 1, Adagrad without ε — what the reports' code used) or keras (Keras 3's).")]
+
+
+def name(text: str | None) -> str | None:
+    """A name option as the configs compare it: stripped and lower-case; None stays None (not given)."""
+    return text.strip().lower() if text is not None else None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What :func:`shared` read: the output format, the run folder's options and the shared experiment settings."""
+
+    fmt: Any
+    out: Optional[Path] = None
+    no_save: bool = False
+    seed: int = 0
+    quick: bool = False
+    data_dir: Optional[Path] = None
+    precision: Optional[str] = "fp32"
+    xla: bool = False
+
+    def settings(self, *names: str) -> dict[str, Any]:
+        """The named shared settings as config keywords (``precision`` as its plain name)."""
+        return {n: getattr(self, n) for n in names}
+
+
+# name → (annotation, default); the order is the order in --help, after the command's own options
+_SHARED: dict[str, tuple[Any, Any]] = {
+    "data_dir": (DataDir, None),
+    "precision": (PrecisionOpt, Precision.fp32),
+    "xla": (Xla, False),
+    "quick": (Quick, False),
+    "seed": (Seed, 0),
+    "out": (OutDir, None),
+    "no_save": (NoSave, False),
+    "json_": (Json, False),
+    "csv_": (Csv, False),
+    "markdown": (Markdown, False),
+}
+_ALWAYS = ("seed", "out", "no_save", "json_", "csv_", "markdown")
+
+
+def shared(*names: str, exclude: tuple[str, ...] = (), check_out: bool = True,
+           **overrides: tuple[Any, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command the shared options ``names`` (of data_dir, precision, xla, quick) besides --seed, --out,
+    --no-save, --json, --csv and --markdown (less ``exclude``); ``overrides`` replace an option's
+    ``(annotation, default)``. The command takes them as the keyword ``run: RunOptions``.
+
+    The command's own options arrive as ``None`` when the user did not give them (their defaults in ``--help``
+    are the config's, shown there only): a config tells "not given" from "given the default value", so a
+    preset never overrides what was typed and no command compares values with default literals.
+
+    With ``check_out`` (the default) ``--out`` is checked before the command's body runs.
+    """
+    unknown = [n for n in (*names, *exclude, *overrides) if n not in _SHARED]
+    if unknown:
+        raise ValueError(f"not a shared option: {unknown}")
+    chosen = [n for n in _SHARED if (n in names or n in _ALWAYS or n in overrides) and n not in exclude]
+
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(func, include_extras=True)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation))
+               for p in inspect.signature(func).parameters.values() if p.name != "run"]
+        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=overrides.get(n, _SHARED[n])[1],
+                                   annotation=overrides.get(n, _SHARED[n])[0]) for n in chosen]
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> Any:
+            from dltool.report import output
+            from dltool.report.export import check_out as check
+
+            given = {n: kwargs.pop(n) for n in chosen}
+            ctx = click.globals.get_current_context(silent=True)
+            if ctx is not None:  # not given on the command line: None, so the config's default (or preset) applies
+                default = click.core.ParameterSource.DEFAULT
+                kwargs = {k: None if ctx.get_parameter_source(k) is default else v for k, v in kwargs.items()}
+            fmt = output.choose_format(given.pop("json_", False), given.pop("csv_", False),
+                                       given.pop("markdown", False))
+            if given.get("precision") is not None:
+                given["precision"] = getattr(given["precision"], "value", given["precision"])
+            opts = RunOptions(fmt=fmt, **given)
+            if check_out:
+                check(opts.out, opts.no_save)  # before TensorFlow and before any folder is made
+            return func(**kwargs, run=opts)
+
+        params = [*own, *added]
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        del command.__wrapped__  # typer must read the signature above, not the body's
+        return command
+
+    return wrap

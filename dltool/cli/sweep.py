@@ -60,3 +60,27 @@ def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], 
         footer.append(f"Results and plots: {run_dir}/")
     output.emit(tables, result, fmt, footer)
     return result
+
+
+def launch(command: str, cfg: Any, opts: Any, run: Callable[..., Any], view: Any, *, folder: str | None = None,
+           log_dir: bool = False, save: bool = True, run_dir: Path | None = None,
+           interrupted_hint: str | None = None, **extra: Any) -> Any:
+    """What every experiment command does once its config is built and validated: ``cfg.prepare()`` finds the
+    data (missing data exits 3 before any folder exists), the run folder is made (``folder``, default the
+    command with dashes; none with ``--no-save`` or ``save=False``), then :func:`run_sweep` calls
+    ``run(cfg, data=…, log_dir=…, **extra, **hooks)`` and records ``cfg.summary(result)``.
+
+    ``run_dir`` names an existing folder to continue (``--resume``); ``interrupted_hint`` may name ``{run_dir}``.
+    """
+    from dltool.report.export import new_run_dir
+
+    data = cfg.prepare()
+    if data is not None:
+        extra["data"] = data
+    if run_dir is None and save and not opts.no_save:
+        run_dir = new_run_dir(folder or command.replace(" ", "-"), opts.out)
+    if log_dir:
+        extra["log_dir"] = run_dir / "workers" if run_dir else None
+    return run_sweep(command, cfg, cfg.total_runs(), lambda **hooks: run(cfg, **extra, **hooks), view, opts.fmt,
+                     run_dir, summary=cfg.summary,
+                     interrupted_hint=interrupted_hint.format(run_dir=run_dir) if interrupted_hint else None)

@@ -29,10 +29,8 @@ from typing import Any, Callable, Protocol
 
 from dltool.engine.fused import apply_gradients, fusable, prepare
 from dltool.engine.loss_scale import agree_finite
+from dltool.engine.precision import POLICIES, PRECISIONS
 from dltool.engine.timing import StepTimer, Throughput
-
-PRECISIONS = ("fp32", "bf16", "fp16")
-_POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
 
 @dataclass
@@ -178,7 +176,7 @@ class Engine:
         self.classification = (loss in ("sparse_categorical_crossentropy", "sce", "xent")
                                if classification is None else classification)
         previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(_POLICIES[precision])
+        keras.config.set_dtype_policy(POLICIES[precision])
         try:
             with self.strategy.scope():
                 self.model = model_fn()

@@ -60,6 +60,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.experiments.config import ExperimentConfig
 
 METHODS = ("adagrad", "rmsprop", "rmsprop-nesterov", "adadelta", "adam")
 DEFAULT_LRS = {"adagrad": 0.01, "rmsprop": 1e-4, "rmsprop-nesterov": 1e-4, "adadelta": 1.0, "adam": 1e-4}
@@ -68,11 +69,13 @@ L2 = 1e-4  # λ: see the module docstring
 PARTS = {2: "without dropout", 3: "with dropout"}
 MIN_TIMED_STEPS = 20  # fewer timed steps per run: the table prints no time ratio (noise on a shared CPU)
 STEPS_PER_CALL = 50  # steps per compiled call at most (the first call, which traces, is not timed)
-QUICK = dict(subset=512, test_subset=256, epochs=2)  # CI preset: 10 runs of 8 steps
 
 
 @dataclass
-class CifarAdaptiveConfig:
+class CifarAdaptiveConfig(ExperimentConfig):
+    QUICK = dict(subset=512, test_subset=256, epochs=2)  # CI preset: 10 runs of 8 steps
+    SUMMARY = ("dataset", "parameters", "rows", "l2_penalty_at_init", "dropout_check")
+
     methods: list[str] = field(default_factory=lambda: list(METHODS))
     lrs: dict[str, float] = field(default_factory=dict)  # per-method overrides of DEFAULT_LRS
     parts: list[int] = field(default_factory=lambda: [2, 3])  # 2: without dropout, 3: with dropout
@@ -92,7 +95,13 @@ class CifarAdaptiveConfig:
     def lr(self, method: str) -> float:
         return float(self.lrs.get(method, DEFAULT_LRS[method]))
 
-    def check(self) -> None:
+    def total_runs(self) -> int:
+        return len(self.methods) * len(self.parts)
+
+    def prepare(self) -> tuple:
+        return load_data(self)  # missing data fails before a run folder is made
+
+    def validate(self) -> None:
         from dltool.engine.optimizers import canonical, check_lr
 
         self.methods = [canonical(m) for m in self.methods]
@@ -280,7 +289,7 @@ def run(cfg: CifarAdaptiveConfig, on_run: Callable[[AdaptiveRun], None] | None =
     """Train every (part, method); ``on_run`` gets each run as soon as it finishes. ``data``: the output of
     :func:`load_data` when the caller loaded it already (the CLI does, so missing data fails before a run
     folder is made)."""
-    cfg.check()
+    cfg.validate()
     from dltool.engine.loop import quiet_retracing
 
     with quiet_retracing():

@@ -175,7 +175,7 @@ def test_parse_lrs_and_config_errors():
     with pytest.raises(UsageError):
         exp.parse_lrs("adam=fast")
     good = exp.CifarAdaptiveConfig(methods=["Adam", "rmsprop_nesterov"], lrs={"ADAM": 3e-4})
-    good.check()
+    good.validate()
     assert good.methods == ["adam", "rmsprop-nesterov"] and good.lr("adam") == 3e-4
     assert good.lr("rmsprop-nesterov") == exp.DEFAULT_LRS["rmsprop-nesterov"]
     bad = [dict(methods=["gd"]), dict(methods=["adam", "adam"]), dict(lrs={"ftrl": 0.1}), dict(lrs={"adam": -1.0}),
@@ -183,7 +183,7 @@ def test_parse_lrs_and_config_errors():
            dict(momentum=1.0), dict(methods=["adamm"])]
     for kwargs in bad:
         with pytest.raises(UsageError):
-            exp.CifarAdaptiveConfig(**kwargs).check()
+            exp.CifarAdaptiveConfig(**kwargs).validate()
 
 
 def test_help_equations_cover_the_five_methods():

@@ -9,6 +9,7 @@ import typer
 from dltool.cli import options as opt
 
 
+@opt.shared("data_dir", "precision", "xla", "quick")
 def cifar_adaptive(
     methods: Annotated[str, typer.Option("--methods", help="Comma-separated methods to train.")]
     = "adagrad,rmsprop,rmsprop-nesterov,adadelta,adam",
@@ -16,53 +17,31 @@ def cifar_adaptive(
                    "(others keep their defaults, listed above).", show_default=False)] = None,
     parts: Annotated[str, typer.Option("--parts", help="2: without dropout, 3: with dropout; 2,3 runs both.")]
     = "2,3",
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs of every run.")] = 200,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs of every run "
+                      "(--quick: 2).")] = 200,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Minibatch size.")] = 128,
     l2: Annotated[float, typer.Option("--l2", help="L2 strength λ on the hidden kernels (loss + λ·Σw²).")] = 1e-4,
     input_dropout: Annotated[float, typer.Option("--input-dropout", help="Part 3: fraction of inputs dropped.")]
     = 0.2,
     dropout: Annotated[float, typer.Option("--dropout", help="Part 3: fraction of hidden units dropped.")] = 0.5,
     momentum: Annotated[float, typer.Option("--momentum", help="μ of RMSProp + Nesterov.")] = 0.9,
-    subset: Annotated[Optional[int], typer.Option("--subset", min=1, help="Train on a seeded sample of N images.",
-                      show_default=False)] = None,
+    subset: Annotated[Optional[int], typer.Option("--subset", min=1, help="Train on a seeded sample of N images "
+                      "(--quick: 512).", show_default=False)] = None,
     test_subset: Annotated[Optional[int], typer.Option("--test-subset", min=1, help="Test on a seeded sample of N "
-                           "images.", show_default=False)] = None,
-    data_dir: opt.DataDir = None,
-    precision: opt.PrecisionOpt = opt.Precision.fp32,
-    xla: opt.Xla = False,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+                           "images (--quick: 256).", show_default=False)] = None,
+    *, run: opt.RunOptions,
 ) -> None:
-    from dltool.cli.sweep import run_sweep
+    from dltool.cli.sweep import launch
     from dltool.experiments import cifar_adaptive as exp
     from dltool.experiments.common import parse_ints, parse_names
-    from dltool.report import output
-    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import cifar_adaptive as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    if quick:  # a tiny preset: 512 training images, 2 epochs (values given explicitly still win)
-        subset = subset or exp.QUICK["subset"]
-        test_subset = test_subset or exp.QUICK["test_subset"]
-        epochs = epochs if epochs != 200 else exp.QUICK["epochs"]
-    cfg = exp.CifarAdaptiveConfig(
-        methods=parse_names(methods), lrs=exp.parse_lrs(lrs), parts=parse_ints(parts, "--parts", minimum=2),
+    cfg = exp.CifarAdaptiveConfig.from_options(
+        run.quick, methods=parse_names(methods), lrs=exp.parse_lrs(lrs), parts=parse_ints(parts, "--parts", minimum=2),
         epochs=epochs, batch_size=batch_size, l2=l2, input_dropout=input_dropout, dropout=dropout,
-        momentum=momentum, subset=subset, test_subset=test_subset, data_dir=data_dir, precision=precision.value,
-        xla=xla, seed=seed)
-    cfg.check()  # bad values fail before TensorFlow starts
-    data = exp.load_data(cfg)  # missing data fails before a run folder is made
-    run_dir = None if no_save else new_run_dir("cifar-adaptive", out)
-    total = len(cfg.methods) * len(cfg.parts)
-    run_sweep("cifar-adaptive", cfg, total, lambda **hooks: exp.run(cfg, data=data, **hooks), views, fmt, run_dir,
-              summary=lambda r: dict(dataset=r.dataset, parameters=r.parameters, rows=r.rows,
-                                     l2_penalty_at_init=r.l2_penalty_at_init, dropout_check=r.dropout_check))
+        momentum=momentum, subset=subset, test_subset=test_subset,
+        **run.settings("data_dir", "precision", "xla", "seed"))
+    launch("cifar-adaptive", cfg, run, exp.run, views)
 
 
 def help_text() -> str:
