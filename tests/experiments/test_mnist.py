@@ -140,7 +140,7 @@ def test_softmax_reset_repeats_a_run_exactly(mnist_dir):
 def test_softmax_target_accuracy_stops_early(mnist_dir):
     cfg = softmax.SoftmaxConfig(settings=[("gd", 0.5)], momentums=[], steps=1_000, subset=5_000, test_subset=1_000,
                                 target_accuracy=0.8, eval_every=20)
-    (run,) = softmax.run(cfg).runs  # 50 steps per epoch: evaluations every 10 steps (a divisor of 50)
+    (run,) = softmax.run(cfg).runs  # 50 steps per epoch: evaluations at steps 20 and 40 of each epoch and at its end
     assert run.status == "target reached" and run.steps < 1_000 and run.steps % 10 == 0
     assert run.time_to_target is not None and 0 < run.time_to_target <= run.train_seconds
     assert run.test_accuracy >= 0.8
@@ -149,17 +149,17 @@ def test_softmax_target_accuracy_stops_early(mnist_dir):
 # ---- cnn ----------------------------------------------------------------------------------------------------
 
 def test_cnn_presets_follow_the_reports():
-    sweep = cnn.CnnConfig.from_preset("sweep")
+    sweep = cnn.CnnConfig.from_options(preset="sweep")
     assert sweep.batch_sizes == [100, 50, 20, 10, 4] and sweep.lr == 1e-4 and sweep.epochs == 1
     assert sweep.model == "deep" and sweep.precision == "fp32"
-    long = cnn.CnnConfig.from_preset("long")
+    long = cnn.CnnConfig.from_options(preset="long")
     assert (long.batch_sizes, long.epochs) == ([50], 30)
-    fast = cnn.CnnConfig.from_preset("fast99")
+    fast = cnn.CnnConfig.from_options(preset="fast99")
     assert fast.model == "fast" and fast.target_accuracy == 0.99 and fast.precision == "bf16"
     assert (fast.batch_sizes, fast.epochs, fast.lr, fast.schedule) == ([128], 1.5, 0.006, "onecycle")
-    assert cnn.CnnConfig.from_preset("fast99", epochs=1).epochs == 1
+    assert cnn.CnnConfig.from_options(preset="fast99", epochs=1).epochs == 1
     with pytest.raises(UsageError):
-        cnn.CnnConfig.from_preset("fastest")
+        cnn.CnnConfig.from_options(preset="fastest")
     with pytest.raises(UsageError):
         cnn.CnnConfig(model="vgg").validate()
 
@@ -177,8 +177,8 @@ def test_one_cycle_schedule():
 
 
 def test_cnn_time_to_target(mnist_dir):
-    cfg = cnn.CnnConfig.from_preset("fast99", epochs=1, batch_sizes=[100], subset=3_000, test_subset=1_000,
-                                    target_accuracy=0.6, precision="fp32")
+    cfg = cnn.CnnConfig.from_options(preset="fast99", epochs=1, batch_sizes=[100], subset=3_000, test_subset=1_000,
+                                     target_accuracy=0.6, precision="fp32")
     (run,) = cnn.run(cfg).runs
     assert run.params == 417_482
     assert run.status == "target reached" and run.time_to_target is not None and run.epoch_of_target <= 1
@@ -348,6 +348,32 @@ def test_workers_reference():
     assert workers_study.WorkersConfig(shards="strided").reference(1) is not None  # one shard: no split
     assert workers_study.WorkersConfig(lr=0.5).reference(6) is None
     assert workers_study.WorkersConfig(dataset="fashion_mnist").reference(6) is None
+
+
+def test_quick_presets_yield_to_what_was_given():
+    quick = softmax.SoftmaxConfig.from_options(True)  # the four-row grid only when no grid was asked for
+    assert quick.settings == softmax.QUICK_SETTINGS and (quick.momentums, quick.steps) == ([], 200)
+    assert (quick.subset, quick.test_subset, quick.momentum_lrs) == (10_000, 2_000, [0.01, 0.1])
+    assert softmax.SoftmaxConfig.from_options(True, optimizers=["adam"]).settings is None
+    assert softmax.SoftmaxConfig.from_options(True, preset="report001-gd").settings is None
+    assert softmax.SoftmaxConfig.from_options(True, momentums=[0.5]).momentums == [0.5]
+    assert softmax.SoftmaxConfig.from_options(False).settings is None
+    assert cnn.CnnConfig.from_options(True).preset == "quick"  # --quick alone: the quick preset
+    fast = cnn.CnnConfig.from_options(True, preset="fast99")  # with another preset: that one, shrunk
+    assert (fast.batch_sizes, fast.epochs, fast.subset, fast.test_subset) == ([128], 1, 2_000, 1_000)
+    assert (fast.target_accuracy, fast.precision) == (0.99, "bf16")
+    assert cnn.CnnConfig.from_options(True, preset="sweep", epochs=2).batch_sizes == [100, 50]
+    assert cnn.CnnConfig.from_options(True, preset="sweep", epochs=2).epochs == 2
+    assert filters.FiltersConfig.from_options(True).lr_filters == 8
+    assert filters.FiltersConfig.from_options(True, lr_filters=16).lr_filters == 16  # given: kept, even 16
+    filters.FiltersConfig.from_options(True).filters.append(32)  # the preset's lists are each config's own
+    assert filters.FiltersConfig.from_options(True).filters == [8, 16]
+    d = devices_study.DevicesConfig.from_options(True)
+    assert (d.devices, d.batch_sizes, d.steps, d.model, d.subset) == ([1, 2], [4, 16], 10, "fast", 2_000)
+    assert workers_study.WorkersConfig.from_options(True).workers == [1, 2]
+    assert (mlp.MlpConfig.from_options(True).epochs, mlp.MlpConfig.from_options(True, epochs=3).epochs) == (1, 3)
+    with pytest.raises(UsageError, match="larger than --subset 50"):
+        softmax.SoftmaxConfig(subset=50).check_batches()
 
 
 def test_thin_curve():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Callable, Optional
 
 import typer
@@ -24,8 +25,8 @@ Target = Annotated[Optional[float], typer.Option("--target-accuracy", help="Stop
                                                  "reaches this fraction (e.g. 0.99) and report the training "
                                                  "seconds to it.", show_default=False)]
 EvalEvery = Annotated[Optional[int], typer.Option("--eval-every", min=1, help="Steps between test evaluations "
-                                                  "while chasing --target-accuracy (rounded down to a divisor of "
-                                                  "the steps per epoch).", show_default=False)]
+                                                  "while chasing --target-accuracy, counted from each epoch's "
+                                                  "start (every epoch also ends with one).", show_default=False)]
 
 
 def _floats(text: str | None, option: str) -> list[float] | None:
@@ -40,50 +41,45 @@ def _ints(text: str | None, option: str) -> list[int] | None:
     return parse_ints(text, option)
 
 
-def _optional_list(text: str | None, option: str) -> list[float] | None:
-    """None → the study's default; '' → skip (empty list); else the numbers."""
+def _names(text: str, option: str) -> list[str]:
+    from dltool.experiments.common import parse_names
+
+    return [name.lower() for name in parse_names(text)]
+
+
+def _skippable(text: str | None, option: str, parse: Callable = _floats) -> list | None:
+    """None → not given (the study's default); '' → skip (empty list); else the values."""
     if text is None:
         return None
-    return _floats(text, option) if text.strip() else []
+    return parse(text, option) if text.strip() else []
 
 
-TRAIN_IMAGES = 60_000  # MNIST and Fashion-MNIST
+def _study(name: str, *shared: str, log_dir: bool = False, **overrides: Any) -> Callable[[Callable], Callable]:
+    """Register ``dltool mnist <name>``. The command turns its options into the study's config and returns it;
+    this gives it the shared options (data_dir, precision, quick and ``shared``; ``overrides`` as in
+    :func:`opt.shared`) and launches the config: data check, run folder, progress, each run on disk as it ends,
+    then the tables and plots of ``report.views.mnist``. ``log_dir``: worker logs kept in the run folder."""
+
+    def wrap(build: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(build)
+        def command(*, run: opt.RunOptions, **options: Any) -> None:
+            import importlib
+            from types import SimpleNamespace
+
+            from dltool.cli.sweep import launch
+            from dltool.report.views import mnist as views
+
+            cfg = build(**options, run=run)
+            exp = importlib.import_module(f"dltool.experiments.mnist.{name}")
+            view = SimpleNamespace(tables=getattr(views, f"{name}_tables"), plots=getattr(views, f"{name}_plots"))
+            launch(f"mnist {name}", cfg, run, exp.run, view, log_dir=log_dir)
+
+        return mnist_app.command(name)(opt.shared("data_dir", "precision", "quick", *shared, **overrides)(command))
+
+    return wrap
 
 
-def _check_batches(cfg: Any) -> None:
-    """A batch larger than the training set trains nothing; every study refuses it before TensorFlow starts."""
-    from dltool.errors import UsageError
-
-    images = getattr(cfg, "subset", None) or TRAIN_IMAGES
-    batches = list(getattr(cfg, "batch_sizes", None) or [getattr(cfg, "batch_size", None)])
-    too_big = [b for b in batches if isinstance(b, int) and b > images]
-    if too_big:
-        source = f"--subset {images:,}" if getattr(cfg, "subset", None) else f"the {images:,} training images"
-        raise UsageError(f"batch size {too_big[0]:,} is larger than {source}",
-                         "lower the batch size or raise --subset")
-
-
-def _execute(study: str, cfg: Any, total_runs: int, run: Callable, tables: Callable, plots: Callable,
-             fmt: Any, out: Any, no_save: bool) -> None:
-    """The same wiring for every study: run folder, progress bar, each run on disk as it ends, table, plots."""
-    from types import SimpleNamespace
-
-    from dltool.cli.sweep import run_sweep
-    from dltool.report.export import new_run_dir
-
-    _check_batches(cfg)
-    if getattr(cfg, "dataset", None):  # missing data: exit 3 now, before TensorFlow and before the run folder
-        from dltool.data.sources import check_available
-
-        check_available(cfg.dataset, getattr(cfg, "data_dir", None))
-    run_dir = None if no_save else new_run_dir(f"mnist-{study}", out)
-    extra = {"log_dir": run_dir / "workers" if run_dir else None} if study == "workers" else {}
-    run_sweep(f"mnist {study}", cfg, total_runs, lambda **hooks: run(cfg, **extra, **hooks),
-              SimpleNamespace(tables=tables, plots=plots), fmt, run_dir,
-              summary=lambda r: {k: v for k, v in r.to_dict().items() if k not in ("runs", "config", "environment")})
-
-
-@mnist_app.command("softmax")
+@_study("softmax")
 def softmax(
     optimizers: Annotated[Optional[str], typer.Option("--optimizers", help="Comma-separated: gd, adagrad, adam, "
                           "adadelta, rmsprop, ftrl, momentum, nesterov … (default: the report's 19-row grid).",
@@ -92,8 +88,8 @@ def softmax(
                    "every optimizer × every lr; default 0.01).", show_default=False)] = None,
     momentums: Annotated[Optional[str], typer.Option("--momentums", help="Momentum study values; '' skips it "
                          "(default: 0.2,0.4,0.6,0.8; none with --quick).", show_default=False)] = None,
-    momentum_lrs: Annotated[str, typer.Option("--momentum-lrs", help="Learning rates of the momentum study.")]
-    = "0.01,0.1",
+    momentum_lrs: Annotated[str, typer.Option(
+        "--momentum-lrs", help="Learning rates of the momentum study.")] = "0.01,0.1",
     steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Training steps per setting "
                      "(default: one epoch of the 55,000-image training split = 550; 200 with --quick).",
                      show_default=False)] = None,
@@ -107,20 +103,12 @@ def softmax(
     init: Annotated[str, typer.Option("--init", help="Initial weights: zeros (the tutorial's W = 0, b = 0) or "
                     "glorot (Keras' default).")] = "zeros",
     dataset: Dataset = "mnist",
-    data_dir: opt.DataDir = None,
     subset: Subset = None,
     test_subset: TestSubset = None,
     target_accuracy: Target = None,
     eval_every: EvalEvery = None,
-    precision: opt.PrecisionOpt = opt.Precision.fp32,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
-) -> None:
+    *, run: opt.RunOptions,
+) -> Any:
     """Softmax regression (784 → 10): every optimizer × learning rate of the report's Table 1, and momentum.
 
     Default grid (19 settings, one epoch of 55,000 images = 550 steps of batch 100 each, from W = 0 with
@@ -133,30 +121,14 @@ def softmax(
     """
     from dltool.experiments.common import parse_names
     from dltool.experiments.mnist import softmax as exp
-    from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.report.views import mnist as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    names = parse_names(optimizers)
-    lr_values = _floats(lrs, "--lrs")
-    quick_grid = [("gd", 0.5), ("adam", 0.01), ("adam", 0.1), ("rmsprop", 0.5)]
-    grid = quick_grid if quick and names is None and lr_values is None and preset == "table1" else None
-    cfg = exp.SoftmaxConfig(
-        optimizers=names, lrs=lr_values,
-        momentums=_optional_list(momentums, "--momentums") if momentums is not None or not quick else [],
-        momentum_lrs=_floats(momentum_lrs, "--momentum-lrs"), steps=steps or (200 if quick else None),
-        batch_size=batch_size, loss=loss.strip().lower(), dataset=dataset, data_dir=data_dir,
-        optimizer_defaults=optimizer_defaults.strip().lower(),
-        preset=preset.strip().lower(),
-        init=init.strip().lower(),
-        subset=subset or (10_000 if quick else None), test_subset=test_subset or (2_000 if quick else None),
-        target_accuracy=target_accuracy, eval_every=eval_every, precision=precision.value, seed=seed,
-        settings=grid)
-    cfg.validate()
-    _execute("softmax", cfg, len(cfg.grid()), exp.run, views.softmax_tables, views.softmax_plots, fmt, out,
-             no_save)
+    return exp.SoftmaxConfig.from_options(
+        run.quick, optimizers=parse_names(optimizers), lrs=_floats(lrs, "--lrs"),
+        momentums=_skippable(momentums, "--momentums"), momentum_lrs=_floats(momentum_lrs, "--momentum-lrs"),
+        steps=steps, batch_size=batch_size, loss=opt.name(loss), preset=opt.name(preset),
+        optimizer_defaults=opt.name(optimizer_defaults), init=opt.name(init), dataset=dataset, subset=subset,
+        test_subset=test_subset, target_accuracy=target_accuracy, eval_every=eval_every,
+        **run.settings("data_dir", "precision", "seed"))
 
 
 PrecisionMaybe = Annotated[Optional[opt.Precision], typer.Option(
@@ -164,11 +136,11 @@ PrecisionMaybe = Annotated[Optional[opt.Precision], typer.Option(
     show_default=False)]
 
 
-@mnist_app.command("cnn")
+@_study("cnn", "xla", precision=(PrecisionMaybe, None))
 def cnn(
-    preset: Annotated[Optional[str], typer.Option("--preset", help="sweep (the reports' batch sweep), long "
-                      "(batch 50, 30 epochs), fast99 (fastest recipe to 99.0 %), quick (default: sweep).",
-                      show_default=False)] = None,
+    preset: Annotated[Optional[str], typer.Option(
+        "--preset", help="sweep (the reports' batch sweep), long (batch 50, 30 epochs), fast99 (fastest recipe to "
+        "99.0 %), quick (default: sweep).", show_default=False)] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="deep (Deep-MNIST CNN, 3.27 M parameters) or fast "
                      "(the fast99 CNN, 417 k) (default: the preset's).", show_default=False)] = None,
     batch_sizes: Annotated[Optional[str], typer.Option("--batch-sizes", help="Comma-separated batch sizes "
@@ -176,6 +148,8 @@ def cnn(
     epochs: Annotated[Optional[float], typer.Option("--epochs", help="Epochs per batch size, may be fractional "
                       "(e.g. 1.5) (default: the preset's).", show_default=False)] = None,
     steps: opt.Steps = None,
+    target_accuracy: Target = None,
+    eval_every: EvalEvery = None,
     lr: Annotated[Optional[float], typer.Option("--lr", help="(Peak) learning rate (default: the preset's; "
                   "1e-4 for the Deep-MNIST CNN).", show_default=False)] = None,
     schedule: Annotated[Optional[str], typer.Option("--schedule", help="constant or onecycle (linear up over 20 % "
@@ -183,22 +157,11 @@ def cnn(
     optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name (adam, gd, momentum …).")] = "adam",
     cnn_init: Annotated[str, typer.Option("--init", help="Deep CNN's initial values: tutorial (the TensorFlow "
                         "tutorial's, as the reports ran it) or keras (Glorot, zero biases).")] = "tutorial",
-    precision: PrecisionMaybe = None,
-    xla: opt.Xla = False,
-    target_accuracy: Target = None,
-    eval_every: EvalEvery = None,
     dataset: Dataset = "mnist",
-    data_dir: opt.DataDir = None,
     subset: Subset = None,
     test_subset: TestSubset = None,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
-) -> None:
+    *, run: opt.RunOptions,
+) -> Any:
     """Deep-MNIST CNN: test accuracy and training time vs batch size; long runs; the fast99 recipe.
 
     Presets: sweep (default) trains the Deep-MNIST CNN (conv 5×5×32, conv 5×5×64, dense 1024, dropout 0.5,
@@ -212,39 +175,23 @@ def cnn(
     dltool mnist cnn --json | jq '.runs[] | [.batch_size, .test_accuracy, .train_seconds]'
     """
     from dltool.experiments.mnist import cnn as exp
-    from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.report.views import mnist as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    name = (preset or ("quick" if quick else "sweep")).strip().lower()
-    if name not in exp.PRESETS:
-        from dltool.errors import UsageError
-
-        raise UsageError(f"unknown preset {preset!r}", f"choose one of {', '.join(exp.PRESETS)}")
-    sizes = _ints(batch_sizes, "--batch-sizes")
-    if quick and name != "quick":  # shrink the chosen preset
-        sizes = sizes or list(exp.PRESETS[name].batch_sizes[:2])
-        subset, test_subset, epochs = subset or 2_000, test_subset or 1_000, epochs or 1
-    cfg = exp.CnnConfig.from_preset(
-        name, model=model.strip().lower() if model else None, batch_sizes=sizes, epochs=epochs, steps=steps, lr=lr,
-        schedule=schedule.strip().lower() if schedule else None, optimizer=optimizer,
-        precision=precision.value if precision else None, jit_compile=xla, target_accuracy=target_accuracy,
-        eval_every=eval_every, dataset=dataset, data_dir=data_dir, subset=subset, test_subset=test_subset,
-        seed=seed, init=cnn_init.strip().lower())
-    cfg.validate()
-    _execute("cnn", cfg, len(cfg.batch_sizes), exp.run, views.cnn_tables, views.cnn_plots, fmt, out, no_save)
+    return exp.CnnConfig.from_options(  # '' for a name: the preset's, as when not given
+        run.quick, preset=opt.name(preset) or None, model=opt.name(model) or None,
+        batch_sizes=_ints(batch_sizes, "--batch-sizes"), epochs=epochs, steps=steps, lr=lr,
+        schedule=opt.name(schedule) or None, optimizer=optimizer, jit_compile=run.xla,
+        target_accuracy=target_accuracy, eval_every=eval_every, dataset=dataset, subset=subset,
+        test_subset=test_subset, init=opt.name(cnn_init), **run.settings("data_dir", "precision", "seed"))
 
 
-@mnist_app.command("filters")
+@_study("filters")
 def filters(
     filters_: Annotated[Optional[str], typer.Option("--filters", help="Filter counts F of the width sweep; '' skips "
                         "it (default: 8,16,32,64,128,256; 8,16 with --quick).", show_default=False)] = None,
     lrs: Annotated[Optional[str], typer.Option("--lrs", help="Learning rates of the lr sweep; '' skips it "
                    "(default: 0.1,0.01,0.001,0.0001; 0.1,0.01 with --quick).", show_default=False)] = None,
     lr_filters: Annotated[int, typer.Option("--lr-filters", min=1, help="F of the learning-rate sweep (the "
-                          "report's 16).")] = 16,
+                          "report's 16; 8 with --quick).")] = 16,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate of the width sweep.")] = 0.1,
     optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name.")] = "gd",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 50,
@@ -252,19 +199,11 @@ def filters(
     steps: opt.Steps = None,
     validation: Annotated[Optional[int], typer.Option("--validation", min=1, help="Training images held out for the "
                           "validation curves (default: 5000; 500 with --quick).", show_default=False)] = None,
-    precision: opt.PrecisionOpt = opt.Precision.fp32,
     dataset: Dataset = "mnist",
-    data_dir: opt.DataDir = None,
     subset: Subset = None,
     test_subset: TestSubset = None,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
-) -> None:
+    *, run: opt.RunOptions,
+) -> Any:
     """The filters study: a small CNN (two 3×3 convolutions with F filters, 2×2 pools, dense 128).
 
     Two sweeps with plain GD, batch 50, 10 epochs (the report's): learning rate 0.1 / 0.01 / 0.001 / 0.0001 at
@@ -277,29 +216,15 @@ def filters(
     Example: dltool mnist filters --lrs '' --epochs 1 --json | jq '.runs[] | [.filters, .params, .test_accuracy]'
     """
     from dltool.experiments.mnist import filters as exp
-    from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.report.views import mnist as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    f_values = _ints(filters_, "--filters") if filters_ is not None and filters_.strip() else (
-        [] if filters_ is not None else ([8, 16] if quick else list(exp.FILTERS)))
-    lr_values = _optional_list(lrs, "--lrs")
-    if lr_values is None:
-        lr_values = [0.1, 0.01] if quick else list(exp.LRS)
-    cfg = exp.FiltersConfig(
-        filters=f_values, lrs=lr_values, lr_filters=8 if quick and lr_filters == 16 else lr_filters, lr=lr,
-        optimizer=optimizer, batch_size=batch_size, epochs=epochs or (1 if quick else 10), steps=steps,
-        validation=validation or (500 if quick else 5000), precision=precision.value, dataset=dataset,
-        data_dir=data_dir, subset=subset or (3_000 if quick else None),
-        test_subset=test_subset or (1_000 if quick else None), seed=seed)
-    cfg.validate()
-    _execute("filters", cfg, len(cfg.grid()), exp.run, views.filters_tables, views.filters_plots, fmt, out,
-             no_save)
+    return exp.FiltersConfig.from_options(
+        run.quick, filters=_skippable(filters_, "--filters", _ints), lrs=_skippable(lrs, "--lrs"),
+        lr_filters=lr_filters, lr=lr, optimizer=optimizer, batch_size=batch_size, epochs=epochs, steps=steps,
+        validation=validation, dataset=dataset, subset=subset, test_subset=test_subset,
+        **run.settings("data_dir", "precision", "seed"))
 
 
-@mnist_app.command("mlp")
+@_study("mlp")
 def mlp(
     studies: Annotated[str, typer.Option("--studies", help="Comma-separated: schedule, depth, sparsity, norm, l1 "
                        "(every L1 definition side by side) ('' for the base run only).")]
@@ -326,19 +251,11 @@ def mlp(
                        "gallery.png.")] = 12,
     target_accuracy: Target = None,
     eval_every: EvalEvery = None,
-    precision: opt.PrecisionOpt = opt.Precision.fp32,
     dataset: Dataset = "mnist",
-    data_dir: opt.DataDir = None,
     subset: Subset = None,
     test_subset: TestSubset = None,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
-) -> None:
+    *, run: opt.RunOptions,
+) -> Any:
     """MLP 784-100-10 (SGD 0.1, L2 0.01 on the hidden weights, batch 100) and one-change studies around it.
 
     Report 003's settings, 50 epochs per run. Studies: schedule (constant vs α₀/(1 + 0.1·k), k = epoch, vs
@@ -350,34 +267,24 @@ def mlp(
 
     --quick: every study for one epoch on 5,000 training and 1,000 test images.
     """
-    from dltool.experiments.common import parse_names
     from dltool.experiments.mnist import mlp as exp
-    from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.report.views import mnist as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    cfg = exp.MlpConfig(
-        studies=[s.lower() for s in parse_names(studies)] if studies.strip() else [],
-        epochs=epochs or (1 if quick else exp.REPORT_EPOCHS), steps=steps, batch_size=batch_size, lr=lr, l2=l2,
-        decay=decay, decay_unit=decay_unit.strip().lower(), adagrad_lr=adagrad_lr, l1=l1,
-        l1_definition=l1_definition.strip().lower(), dropout=dropout, gallery=gallery, target_accuracy=target_accuracy,
-        eval_every=eval_every, precision=precision.value, dataset=dataset, data_dir=data_dir,
-        subset=subset or (5_000 if quick else None), test_subset=test_subset or (1_000 if quick else None),
-        seed=seed)
-    cfg.validate()
-    _execute("mlp", cfg, len(cfg.variants()), exp.run, views.mlp_tables, views.mlp_plots, fmt, out, no_save)
+    return exp.MlpConfig.from_options(
+        run.quick, studies=_skippable(studies, "--studies", _names),
+        epochs=epochs, steps=steps, batch_size=batch_size, lr=lr, l2=l2, decay=decay,
+        decay_unit=opt.name(decay_unit), adagrad_lr=adagrad_lr, l1=l1, l1_definition=opt.name(l1_definition),
+        dropout=dropout, gallery=gallery, target_accuracy=target_accuracy, eval_every=eval_every, dataset=dataset,
+        subset=subset, test_subset=test_subset, **run.settings("data_dir", "precision", "seed"))
 
 
-@mnist_app.command("devices")
+@_study("devices")
 def devices(
     devices_: Annotated[Optional[str], typer.Option("--devices", help="Device counts, each in its own process "
                         "(default: 1,2,4; 1,2 with --quick).", show_default=False)] = None,
-    batch_sizes: Annotated[Optional[str], typer.Option("--batch-sizes", help="Global batch sizes (multiples of "
-                           "every device count) (default: 4,16,48; 4,16 with --quick).", show_default=False)] = None,
     steps: Annotated[Optional[int], typer.Option("--steps", min=2, help="Timed steps per setting (default: 50; 10 "
                      "with --quick).", show_default=False)] = None,
+    batch_sizes: Annotated[Optional[str], typer.Option("--batch-sizes", help="Global batch sizes (multiples of "
+                           "every device count) (default: 4,16,48; 4,16 with --quick).", show_default=False)] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="deep (Deep-MNIST CNN), fast (the fast99 CNN), "
                      "mlp or softmax (default: deep; fast with --quick).", show_default=False)] = None,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 1e-4,
@@ -386,17 +293,9 @@ def devices(
                        "GPUs (without GPUs they are always virtual CPU devices).")] = False,
     cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", help="auto, nccl (GPUs only), "
                                 "hierarchical-copy or reduction-to-one-device.")] = "auto",
-    precision: opt.PrecisionOpt = opt.Precision.fp32,
     dataset: Dataset = "mnist",
-    data_dir: opt.DataDir = None,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
-) -> None:
+    *, run: opt.RunOptions,
+) -> Any:
     """Training time vs batch size on 1 / 2 / 4 devices (MirroredStrategy), each count in a fresh process.
 
     Uses GPUs when the machine has enough; otherwise the CPU (or one GPU) is split into logical devices and
@@ -406,24 +305,15 @@ def devices(
     Example: dltool mnist devices --json | jq '.runs[] | [.label, .batch_size, .step_ms]'
     """
     from dltool.experiments.mnist import devices as exp
-    from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.report.views import mnist as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    cfg = exp.DevicesConfig(
-        devices=_ints(devices_, "--devices") or ([1, 2] if quick else [1, 2, 4]),
-        batch_sizes=_ints(batch_sizes, "--batch-sizes") or ([4, 16] if quick else [4, 16, 48]),
-        steps=steps or (10 if quick else 50), model=(model or ("fast" if quick else "deep")).strip().lower(),
-        lr=lr, optimizer=optimizer, virtual=virtual, cross_device_ops=cross_device_ops.strip().lower(),
-        precision=precision.value, dataset=dataset, data_dir=data_dir, subset=2_000 if quick else None, seed=seed)
-    cfg.validate()
-    total = len(cfg.devices) * len(cfg.batch_sizes)
-    _execute("devices", cfg, total, exp.run, views.devices_tables, views.devices_plots, fmt, out, no_save)
+    return exp.DevicesConfig.from_options(
+        run.quick, devices=_ints(devices_, "--devices"), batch_sizes=_ints(batch_sizes, "--batch-sizes"),
+        steps=steps, model=opt.name(model) or None, lr=lr, optimizer=optimizer, virtual=virtual,
+        cross_device_ops=opt.name(cross_device_ops), dataset=dataset,
+        **run.settings("data_dir", "precision", "seed"))
 
 
-@mnist_app.command("workers")
+@_study("workers", log_dir=True)
 def workers_(
     workers: Annotated[Optional[str], typer.Option("--workers", help="Worker counts K, one local cluster each "
                        "(default: 1,6; 1,2 with --quick).", show_default=False)] = None,
@@ -443,19 +333,11 @@ def workers_(
     = "random",
     communication: Annotated[str, typer.Option("--communication", help="Collective implementation: auto or ring.")]
     = "auto",
-    precision: opt.PrecisionOpt = opt.Precision.fp32,
     dataset: Dataset = "mnist",
-    data_dir: opt.DataDir = None,
     subset: Subset = None,
     test_subset: TestSubset = None,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
-) -> None:
+    *, run: opt.RunOptions,
+) -> Any:
     """K workers on disjoint shards with MultiWorkerMirroredStrategy: accuracy and time against one worker.
 
     Each K is a real cluster of K processes on 127.0.0.1 (free ports, TF_CONFIG); worker i trains on its fixed
@@ -468,22 +350,12 @@ def workers_(
     --quick: K = 1 and 2, one epoch on 6,000 training and 1,000 test images.
     """
     from dltool.experiments.mnist import workers as exp
-    from dltool.report import output
-    from dltool.report.export import check_out
-    from dltool.report.views import mnist as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    cfg = exp.WorkersConfig(
-        workers=_ints(workers, "--workers") or ([1, 2] if quick else [1, 6]), epochs=epochs or (1 if quick else 50),
-        steps=steps, batch_size=batch_size, model=model.strip().lower(), optimizer=optimizer, lr=lr, l2=l2,
-        shards=shards.strip().lower(),
-        communication=communication.strip().lower(), precision=precision.value, dataset=dataset, data_dir=data_dir,
-        subset=subset or (6_000 if quick else None), test_subset=test_subset or (1_000 if quick else None),
-        seed=seed)
-    cfg.validate()
-    _execute("workers", cfg, len(cfg.workers), exp.run, views.workers_tables, views.workers_plots, fmt, out,
-             no_save)
+    return exp.WorkersConfig.from_options(
+        run.quick, workers=_ints(workers, "--workers"), epochs=epochs, steps=steps, batch_size=batch_size,
+        model=opt.name(model), optimizer=optimizer, lr=lr, l2=l2, shards=opt.name(shards),
+        communication=opt.name(communication), dataset=dataset, subset=subset, test_subset=test_subset,
+        **run.settings("data_dir", "precision", "seed"))
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from dltool.errors import UsageError
 from dltool.experiments.mnist import common
@@ -66,7 +66,7 @@ PRESETS: dict[str, Preset] = {
 
 
 @dataclass
-class CnnConfig:
+class CnnConfig(common.MnistConfig):
     preset: str = "sweep"
     model: str = "deep"  # deep: the Deep-MNIST CNN; fast: the fast99 small CNN
     batch_sizes: list[int] = field(default_factory=lambda: [100, 50, 20, 10, 4])
@@ -89,7 +89,10 @@ class CnnConfig:
     holdout: int = 0  # training images held out, as TF1's read_data_sets did (5,000 → 55,000 left)
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "CnnConfig":
+    def quick_preset(cls, quick: bool, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The named preset (default: sweep; quick with --quick); --quick shrinks another named preset to its
+        first two batch sizes, one epoch on 2,000 training and 1,000 test images."""
+        name = given.get("preset") or ("quick" if quick else "sweep")
         if name not in PRESETS:
             raise UsageError(f"unknown preset {name!r}", f"choose one of {', '.join(PRESETS)}")
         p = PRESETS[name]
@@ -97,8 +100,12 @@ class CnnConfig:
                       schedule=p.schedule, precision=p.precision, target_accuracy=p.target_accuracy,
                       evals_per_epoch=p.evals_per_epoch, subset=p.subset, test_subset=p.test_subset,
                       holdout=p.holdout)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        if quick and name != "quick":
+            values.update(batch_sizes=list(p.batch_sizes[:2]), epochs=1, subset=2_000, test_subset=1_000)
+        return values
+
+    def total_runs(self) -> int:
+        return len(self.batch_sizes)
 
     def validate(self) -> None:
         from dltool.engine.optimizers import canonical, check_lr

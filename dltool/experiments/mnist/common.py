@@ -1,4 +1,5 @@
-"""What the MNIST studies share: loading the data as floats, the reports' numbers, curve thinning, warm fits.
+"""What the MNIST studies share: their configs' base (data check, summary), loading the data as floats, the
+reports' numbers, curve thinning, warm fits.
 
 The reports' numbers are printed beside the measured ones in a "report" column; they apply to MNIST only
 (``--dataset fashion_mnist`` shows "—" there).
@@ -6,16 +7,19 @@ The reports' numbers are printed beside the measured ones in a "report" column; 
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.experiments.config import ExperimentConfig
 
 DATASETS = ("mnist", "fashion_mnist")
+TRAIN_IMAGES = 60_000  # MNIST and Fashion-MNIST
 
 # The reports' own numbers (test accuracy unless said otherwise), keyed as each study looks them up.
 SOFTMAX_REFERENCE: dict[tuple[str, float], float] = {  # report 000, Table 1 (all 19 rows)
@@ -52,6 +56,49 @@ def dataset_name(name: str) -> str:
     if key not in DATASETS:
         raise UsageError(f"unknown dataset {name!r}", f"use --dataset {' or --dataset '.join(DATASETS)}")
     return key
+
+
+class MnistConfig(ExperimentConfig):
+    """Base of the MNIST studies' configs: the ``--quick`` preset, the checks before a run folder is made, and
+    the summary for results.json (every field of the result but its runs, config and environment)."""
+
+    @classmethod
+    def quick_preset(cls, quick: bool, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The preset under the given values (``None`` = not given); a study whose preset depends on what was
+        given overrides it."""
+        return dict(cls.QUICK) if quick else {}
+
+    @classmethod
+    def from_options(cls, quick: bool = False, **given: Any):
+        """Defaults ← preset ← given, then validated: :meth:`ExperimentConfig.from_options` with the preset of
+        :meth:`quick_preset`. Softmax and cnn have a field ``preset`` (results.json keeps it), and a dataclass
+        field's default hides a classmethod of the same name, so the hook has its own name here."""
+        given = {k: v for k, v in given.items() if v is not None}
+        cfg = cls(**{**copy.deepcopy(cls.quick_preset(quick, given)), **given})  # the preset's lists: copies
+        cfg.validate()
+        return cfg
+
+    def prepare(self) -> None:
+        """A batch larger than the training set, or missing data, fails here: before TensorFlow and before
+        the run folder (missing data exits 3)."""
+        from dltool.data.sources import check_available
+
+        self.check_batches()
+        check_available(self.dataset, self.data_dir)
+
+    def check_batches(self) -> None:
+        """A batch larger than the training set trains nothing: refused before TensorFlow starts."""
+        subset = getattr(self, "subset", None)
+        images = subset or TRAIN_IMAGES
+        batches = list(getattr(self, "batch_sizes", None) or [getattr(self, "batch_size", None)])
+        too_big = [b for b in batches if isinstance(b, int) and b > images]
+        if too_big:
+            source = f"--subset {images:,}" if subset else f"the {images:,} training images"
+            raise UsageError(f"batch size {too_big[0]:,} is larger than {source}",
+                             "lower the batch size or raise --subset")
+
+    def summary(self, result: Any) -> dict[str, Any]:
+        return {k: v for k, v in result.to_dict().items() if k not in ("runs", "config", "environment")}
 
 
 def reference(table: dict, key: Any, dataset: str) -> float | None:

@@ -33,7 +33,9 @@ TARGET = "dltool.experiments.mnist.devices:measure"
 
 
 @dataclass
-class DevicesConfig:
+class DevicesConfig(common.MnistConfig):
+    QUICK = dict(devices=[1, 2], batch_sizes=[4, 16], steps=10, model="fast", subset=2_000)
+
     devices: list[int] = field(default_factory=lambda: [1, 2, 4])
     batch_sizes: list[int] = field(default_factory=lambda: [4, 16, 48])  # global batch
     steps: int = 50  # timed steps per setting
@@ -48,6 +50,9 @@ class DevicesConfig:
     data_dir: Path | None = None
     subset: int | None = None
     seed: int = 0
+
+    def total_runs(self) -> int:
+        return len(self.devices) * len(self.batch_sizes)
 
     def validate(self) -> None:
         from dltool.engine.devices import CROSS_DEVICE_OPS

@@ -38,7 +38,11 @@ def parameter_count(filters: int, input_channels: int = 1, image: int = 28, dens
 
 
 @dataclass
-class FiltersConfig:
+class FiltersConfig(common.MnistConfig):
+    # --quick: F = 8, 16 and lr 0.1, 0.01 (at F = 8) for one epoch on 3,000 images
+    QUICK = dict(filters=[8, 16], lrs=[0.1, 0.01], lr_filters=8, epochs=1, validation=500, subset=3_000,
+                 test_subset=1_000)
+
     filters: list[int] = field(default_factory=lambda: list(FILTERS))  # F sweep ([] skips it)
     lrs: list[float] = field(default_factory=lambda: list(LRS))  # lr sweep at lr_filters ([] skips it)
     lr_filters: int = 16  # F of the lr sweep (the report's 16 filters)
@@ -54,6 +58,9 @@ class FiltersConfig:
     subset: int | None = None
     test_subset: int | None = None
     seed: int = 0
+
+    def total_runs(self) -> int:
+        return len(self.grid())
 
     def grid(self) -> list[tuple[int, float, str]]:
         """(F, lr, sweeps) of every run; the shared run is trained once."""

@@ -115,7 +115,9 @@ class Variant:
 
 
 @dataclass
-class MlpConfig:
+class MlpConfig(common.MnistConfig):
+    QUICK = dict(epochs=1, subset=5_000, test_subset=1_000)  # every study for one epoch
+
     studies: list[str] = field(default_factory=lambda: list(DEFAULT_STUDIES))  # the base always runs
     epochs: int = REPORT_EPOCHS
     steps: int | None = None
@@ -137,6 +139,9 @@ class MlpConfig:
     subset: int | None = None
     test_subset: int | None = None
     seed: int = 0
+
+    def total_runs(self) -> int:
+        return len(self.variants())
 
     def variants(self) -> list[tuple[Variant, list[str]]]:
         """Every distinct run with the studies it belongs to (the base first)."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from dltool.errors import UsageError
 from dltool.experiments.mnist import common
@@ -59,13 +59,20 @@ INITS = {"zeros": "zeros", "glorot": "glorot_uniform"}
 CHANCE = 0.15  # test accuracy at or below this is "at chance" (10 classes)
 
 
+QUICK_SETTINGS = [("gd", 0.5), ("adam", 0.01), ("adam", 0.1), ("rmsprop", 0.5)]  # --quick's grid of Table 1
+
+
 @dataclass
-class SoftmaxConfig:
+class SoftmaxConfig(common.MnistConfig):
+    # --quick: 200 steps on 10,000 training and 2,000 test images, no momentum study; QUICK_SETTINGS when
+    # neither optimizers, lrs nor another preset are given
+    QUICK = dict(momentums=[], steps=200, subset=10_000, test_subset=2_000)
+
     optimizers: list[str] | None = None  # None: the report's grid (19 settings)
     lrs: list[float] | None = None  # with optimizers: every optimizer × every lr
     settings: list[tuple[str, float]] | None = None  # explicit (optimizer, lr) pairs instead of a grid
     momentums: list[float] | None = None  # momentum study (None: 0.2, 0.4, 0.6, 0.8; [] skips it)
-    momentum_lrs: list[float] | None = None  # its learning rates (None: 0.01, 0.1)
+    momentum_lrs: list[float] = field(default_factory=lambda: list(MOMENTUM_LRS))  # its learning rates
     steps: int | None = None  # training steps per setting (None: one epoch of the training split, 550)
     batch_size: int = 100
     loss: str = "stable"  # stable: cross-entropy on logits; naive: the report's −Σ y·log softmax
@@ -82,6 +89,16 @@ class SoftmaxConfig:
     preset: str = "table1"  # table1: report 000's Table 1 grid; report001-*: report 001's exercise-2 sweeps
     optimizer_defaults: str = "tf1"  # tf1: TensorFlow 1's optimizer constants, as the report's code had
     init: str = "zeros"  # zeros: the tutorial's W = 0, b = 0; glorot: Keras' default Dense initialiser
+
+    @classmethod
+    def quick_preset(cls, quick: bool, given: Mapping[str, Any]) -> dict[str, Any]:
+        values = super().quick_preset(quick, given)
+        if quick and not {"optimizers", "lrs", "settings"} & given.keys() and given.get("preset", "table1") == "table1":
+            values["settings"] = list(QUICK_SETTINGS)
+        return values
+
+    def total_runs(self) -> int:
+        return len(self.grid())
 
     def grid(self) -> list[tuple[str, float, float | None]]:
         """(optimizer, lr, momentum) of every run, in order; validates names and values."""

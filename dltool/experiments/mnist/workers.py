@@ -59,7 +59,9 @@ def shards(n: int, k: int, mode: str = "random", seed: int = 0) -> list:
 
 
 @dataclass
-class WorkersConfig:
+class WorkersConfig(common.MnistConfig):
+    QUICK = dict(workers=[1, 2], epochs=1, subset=6_000, test_subset=1_000)
+
     workers: list[int] = field(default_factory=lambda: [1, 6])  # K of each run
     epochs: int = 50  # Q1's length (the report does not give Q4's)
     steps: int | None = None
@@ -81,6 +83,9 @@ class WorkersConfig:
     def __post_init__(self) -> None:
         if self.l2 is None:
             self.l2 = MLP_L2 if self.model == "mlp" else 0.0
+
+    def total_runs(self) -> int:
+        return len(self.workers)
 
     def reference(self, k: int) -> tuple[float, str] | None:
         """Report 003's test accuracy for K workers at this setting, or None."""
