@@ -17,6 +17,9 @@ MirroredStrategy, and on N worker processes with MultiWorkerMirroredStrategy, wh
   ``ResourceApply*`` kernels where they equal the Keras update, Keras' own update otherwise (docs/performance.md).
 - Reuse: :meth:`Engine.reset` restores the initial weights and optimizer state and :meth:`set_learning_rate`
   changes η without retracing, so a learning-rate grid compiles once per optimizer.
+- Input: on one device, arrays live in one tensor and each step gathers its batch (``FitConfig.input``);
+  otherwise tf.data, auto-sharded by data, or with ``FitConfig.shard`` each input pipeline reads its own fixed
+  indices (the mnist workers study: one disjoint shard per worker process).
 """
 
 from __future__ import annotations

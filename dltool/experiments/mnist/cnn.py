@@ -176,9 +176,11 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
     from dltool.engine.optimizers import make_optimizer, schedule
 
     strategy, setup = make_strategy("default")
-    builder = (lambda: models.deep_mnist_cnn(data.input_shape, data.num_classes, init=cfg.init)) \
-        if cfg.model == "deep" else (
-        lambda: models.fast_cnn(data.input_shape, data.num_classes))
+    extra = {"init": cfg.init} if cfg.model == "deep" else {}  # the Deep-MNIST CNN's initial values
+
+    def builder():
+        return models.build(cfg.model, data.input_shape, data.num_classes, **extra)
+
     runs: list[CnnRun] = []
     for batch in cfg.batch_sizes:
         steps_per_epoch = max(1, len(data.x_train) // batch)

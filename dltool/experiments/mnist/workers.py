@@ -9,10 +9,10 @@ Each K runs as a real cluster on 127.0.0.1 (:func:`dltool.engine.workers.launch`
 ``TF_CONFIG`` per process, cleanup on failure or Ctrl-C). Worker i trains on a fixed shard (:func:`shards`):
 ``random`` (default) deals a seeded permutation of the training images into K contiguous parts, ``strided``
 takes images i, i+K, i+2K, …; either way the shards are disjoint and together cover the training set. Each
-worker reads its shard with a batch of B images; gradients are all-reduced every step, so the cluster takes
-steps of K·B images and one epoch is N/(K·B) steps: K times fewer, K times larger steps than one worker with
-batch B. The test set is evaluated by all workers together (auto-sharded) after every epoch. K = 1 runs the
-same code as a one-process cluster.
+worker reads its shard (the engine's ``FitConfig.shard``) with a batch of B images; gradients are all-reduced
+every step, so the cluster takes steps of K·B images and one epoch is N/(K·B) steps: K times fewer, K times
+larger steps than one worker with batch B. The test set is evaluated by all workers together (auto-sharded)
+after every epoch. K = 1 runs the same code as a one-process cluster.
 
 On one 2-core machine K processes share the same cores and talk over loopback gRPC, so K > 1 shows the cost
 of the collectives, not a speedup; the run says so.
