@@ -199,7 +199,7 @@ def train(config: dict) -> dict:
                                                     if fit.train_seconds > 0 else None)
     progress.end_run(f"test accuracy {test_acc:.4f} in {fit.train_seconds:.1f} s")
     return {"index": info.index, "workers": setup.workers, "label": setup.label, "replicas": k,
-            "shard_size": len(shards(len(data.x_train), k, mode, int(config["seed"]))[info.index]),
+            "shard_size": len(shard(info.index, k)),
             "global_batch": global_batch, "status": fit.status,
             "steps": fit.steps, "test_accuracy": test_acc, "test_loss": test_loss if math.isfinite(test_loss) else None,
             "train_seconds": fit.train_seconds, "wall_seconds": fit.wall_seconds,
