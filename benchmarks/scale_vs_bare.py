@@ -35,14 +35,17 @@ def main() -> None:
 
     import tensorflow as tf
 
+    from dltool import models
+    from dltool.data.throughput import load_images
     from dltool.engine.devices import make_strategy
     from dltool.engine.loop import set_seed
     from dltool.engine.optimizers import make_optimizer
-    from dltool.experiments import scale
+    from dltool.engine.throughput import train_throughput
 
     strategy, setup = make_strategy("mirrored", devices=1)
-    rgb32 = scale.needs_rgb32(scale.canonical_model(args.model))
-    x, y, n_train, described = scale.load_data("synthetic", rgb32, seed=0)
+    name = models.canonical(args.model, models.THROUGHPUT_MODELS, "scale")
+    x, y, n_train, described = load_images("synthetic", seed=0,
+                                           synthetic_shape=models.native_shape(name, (28, 28, 1)))
     shape = tuple(described["input_shape"])
     batch, total = args.batch, args.warmup + args.steps
 
@@ -69,9 +72,9 @@ def main() -> None:
 
     def scale_trial() -> tuple[float, float]:
         clock = Clock()
-        rec = scale.train_throughput(strategy, args.model, x, y, shape, batch=batch, steps=total,
-                                     steps_per_epoch=max(1, n_train // batch), steps_per_execution=1,
-                                     warmup_steps=args.warmup, shuffle=False, progress=clock)
+        rec = train_throughput(strategy, lambda: models.build_uint8(name, shape), x, y, batch=batch, steps=total,
+                               steps_per_epoch=max(1, n_train // batch), steps_per_execution=1,
+                               warmup_steps=args.warmup, shuffle=False, progress=clock)
         (d0, _, c0), (d1, _, c1) = clock.marks[args.warmup - 1], clock.marks[-1]
         assert d1 - d0 == args.steps
         return batch / rec["step_time"], batch * args.steps / (c1 - c0)
@@ -79,7 +82,7 @@ def main() -> None:
     # the bare loop: built once (one trace), timed per trial after its own warmup
     set_seed(0)
     with strategy.scope():
-        model = scale.build_model(args.model, shape)
+        model = models.build_uint8(name, shape)
         optimizer = make_optimizer("momentum", 0.01, momentum=0.9)
         optimizer.build(model.trainable_variables)
     ds = x.batch(batch, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE)

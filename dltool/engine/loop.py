@@ -17,6 +17,9 @@ MirroredStrategy, and on N worker processes with MultiWorkerMirroredStrategy, wh
   ``ResourceApply*`` kernels where they equal the Keras update, Keras' own update otherwise (docs/performance.md).
 - Reuse: :meth:`Engine.reset` restores the initial weights and optimizer state and :meth:`set_learning_rate`
   changes η without retracing, so a learning-rate grid compiles once per optimizer.
+- Input: on one device, arrays live in one tensor and each step gathers its batch (``FitConfig.input``);
+  otherwise tf.data, auto-sharded by data, or with ``FitConfig.shard`` each input pipeline reads its own fixed
+  indices (the mnist workers study: one disjoint shard per worker process).
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ class FitConfig:
     #                      one device for in-memory arrays (< 2 GiB), tf.data otherwise (and on N replicas)
     map_fn: Callable | None = None  # (x, y) batch → (x, y) batch in the tf.data pipeline, after batching (augmentation)
     batch_multiplier: int = 1  # map_fn returns batches this many times larger (batch augmentation: M copies)
+    shard: Callable[[int, int], Any] | None = None  # (pipeline i, pipelines K) → indices of the training arrays
+    #                      that input pipeline i reads (e.g. one fixed shard per worker); None: tf.data shards
+    #                      the whole set by DATA. See Engine.dataset.
 
 
 @dataclass
@@ -249,9 +255,15 @@ class Engine:
 
     # ---- data --------------------------------------------------------------------------------------------
     def dataset(self, x, y, batch_size: int, *, shuffle: bool = False, seed: int = 0, repeat: bool = False,
-                drop_remainder: bool = False, map_fn: Callable | None = None):
-        """A distributed ``tf.data`` pipeline over in-memory arrays (or a ready ``tf.data.Dataset`` of pairs)."""
+                drop_remainder: bool = False, map_fn: Callable | None = None, shard: Callable | None = None):
+        """A distributed ``tf.data`` pipeline over in-memory arrays (or a ready ``tf.data.Dataset`` of pairs).
+
+        ``shard(i, k)``: input pipeline i of k reads only ``x[shard(i, k)]`` (``distribute_datasets_from_function``,
+        the per-replica batch each, shuffled with seed + i) instead of the whole set auto-sharded by data."""
         tf = self.tf
+        if shard is not None:
+            return self._sharded_dataset(x, y, batch_size, shard, shuffle=shuffle, seed=seed, repeat=repeat,
+                                         drop_remainder=drop_remainder, map_fn=map_fn)
         if isinstance(x, tf.data.Dataset):
             ds = x
         else:
@@ -270,6 +282,25 @@ class Engine:
         options.deterministic = True
         ds = ds.with_options(options)
         return self.strategy.experimental_distribute_dataset(ds)
+
+    def _sharded_dataset(self, x, y, batch_size: int, shard: Callable, *, shuffle: bool, seed: int, repeat: bool,
+                         drop_remainder: bool, map_fn: Callable | None):
+        tf = self.tf
+
+        def per_pipeline(ctx):
+            i, k = ctx.input_pipeline_id, ctx.num_input_pipelines
+            index = shard(i, k)
+            ds = tf.data.Dataset.from_tensor_slices((x[index], y[index]))
+            if shuffle:
+                ds = ds.shuffle(len(index), seed=seed + i, reshuffle_each_iteration=True)
+            if repeat:
+                ds = ds.repeat()
+            ds = ds.batch(ctx.get_per_replica_batch_size(batch_size), drop_remainder=drop_remainder)
+            if map_fn is not None:
+                ds = ds.map(map_fn, num_parallel_calls=tf.data.AUTOTUNE)
+            return ds.prefetch(tf.data.AUTOTUNE)
+
+        return self.strategy.distribute_datasets_from_function(per_pipeline)
 
     # ---- compiled functions ------------------------------------------------------------------------------
     def _build_train_fn(self, global_batch: int):
@@ -445,11 +476,14 @@ class Engine:
         if in_graph:
             import numpy as np
 
+            if cfg.shard is not None and not np.array_equal(cfg.shard(0, 1), np.arange(n)):
+                raise ValueError("in-graph input reads the whole set: the shard of one pipeline must be all of it "
+                                 "(use input='tfdata')")
             x_all, y_all = self._device_arrays(x, y)
             iterator = None
         else:
             iterator = iter(self.dataset(x, y, batch, shuffle=cfg.shuffle, seed=cfg.seed, repeat=True,
-                                         drop_remainder=True, map_fn=cfg.map_fn))
+                                         drop_remainder=True, map_fn=cfg.map_fn, shard=cfg.shard))
         order = None
         eval_ds = None
         if eval_data is not None and (cfg.evaluate or cfg.target_accuracy is not None):

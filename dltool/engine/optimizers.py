@@ -65,7 +65,8 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
 ALIASES = {"sgd": "gd", "adadelta": "adadelta", "rmsprop_nesterov": "rmsprop-nesterov", "nag": "nesterov",
            "rmspropnesterov": "rmsprop-nesterov"}
 
-SCHEDULES = ("constant", "inverse-time")
+SCHEDULES = ("constant", "inverse-time", "one-cycle")
+SCHEDULE_ALIASES = {"onecycle": "one-cycle"}
 DEFAULTS = ("keras", "tf1")
 
 # TensorFlow 1 constants (tf.compat.v1.train.*Optimizer defaults) that differ from Keras 3's.
@@ -105,17 +106,54 @@ def check_lr(lr: float) -> float:
     return lr
 
 
-def schedule(lr: float, kind: str = "constant", decay: float = 0.1, decay_steps: int = 1):
-    """Constant η, or inverse time η₀/(1 + δ·k/decay_steps) (k counts steps; decay_steps=steps per epoch
-    makes k count epochs)."""
+def schedule(lr: float, kind: str = "constant", decay: float = 0.1, decay_steps: int = 1, *,
+             total_steps: int | None = None, warmup: float = 0.2):
+    """Constant η; inverse time η₀/(1 + δ·k/decay_steps) (k counts steps; decay_steps=steps per epoch makes k
+    count epochs); or one-cycle: η rises linearly from 0 to the peak ``lr`` over ``warmup``·``total_steps``
+    steps, then falls linearly to 0 at ``total_steps`` (the fast99 recipe's, experiments/mnist/cnn.py)."""
     import keras
 
     lr = check_lr(lr)
+    kind = SCHEDULE_ALIASES.get(kind, kind)
     if kind == "constant":
         return lr
     if kind == "inverse-time":
         return keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=decay_steps, decay_rate=decay)
+    if kind == "one-cycle":
+        if total_steps is None:
+            raise ValueError("the one-cycle schedule needs total_steps")
+        return one_cycle_class()(lr, total_steps, warmup)
     raise UsageError(f"unknown schedule {kind!r}", f"choose one of {', '.join(SCHEDULES)}")
+
+
+_ONE_CYCLE = None
+
+
+def one_cycle_class():
+    """The one-cycle Keras schedule class (made once: Keras is imported only when a schedule is built)."""
+    global _ONE_CYCLE
+    if _ONE_CYCLE is None:
+        import keras
+        import tensorflow as tf
+
+        class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+            """Linear warm-up from 0 to ``peak`` over ``warmup``·total steps, then linear decay to 0."""
+
+            def __init__(self, peak, total, warmup):
+                self.peak, self.total, self.warmup = float(peak), max(int(total), 2), float(warmup)
+
+            def __call__(self, step):
+                s = tf.cast(step, tf.float32)
+                w = max(self.warmup * self.total, 1.0)
+                up = self.peak * (s + 1.0) / w
+                down = self.peak * (self.total - s) / max(self.total - w, 1.0)
+                return tf.clip_by_value(tf.minimum(up, down), 0.0, self.peak)
+
+            def get_config(self):
+                return {"peak": self.peak, "total": self.total, "warmup": self.warmup}
+
+        _ONE_CYCLE = OneCycle
+    return _ONE_CYCLE
 
 
 def _rmsprop_nesterov_class():

@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from dltool import models
 from dltool.errors import MissingError, UsageError
 
 IMPLEMENTATIONS = ("nccl", "hierarchical-copy", "reduction-to-one-device")
@@ -107,8 +108,6 @@ class AllreduceConfig:
     seed: int = 0
 
     def validate(self) -> list[int]:
-        from dltool.experiments.scale import canonical_model
-
         devices = sorted(set(self.devices or DEFAULT_DEVICES))
         if any(n < 1 for n in devices):
             raise UsageError(f"device counts must be ≥ 1, got {devices}", "use e.g. --devices 1,2,4,8")
@@ -130,7 +129,7 @@ class AllreduceConfig:
         if self.collective_timeout_s is not None and not (0 < self.collective_timeout_s < float("inf")):
             raise UsageError(f"--timeout must be positive, got {self.collective_timeout_s}",
                              "use e.g. --timeout 600, or leave it out for no collective timeout")
-        self.model = canonical_model(self.model)
+        self.model = models.canonical(self.model, models.THROUGHPUT_MODELS, "scale")
         return devices
 
     def sizes(self) -> list[int]:
@@ -516,12 +515,14 @@ def _bus_rows(strategy, config: dict, label: str, impl: str, virtual: bool, grad
 
 
 def _train_row(strategy, config: dict, impl: str, virtual: bool, label: str, progress) -> dict:
-    from dltool.experiments.scale import SYNTHETIC_EPOCH, load_data, needs_rgb32, train_throughput
+    from dltool.data.throughput import SYNTHETIC_EPOCH, load_images
+    from dltool.engine.throughput import train_throughput
 
     n = strategy.num_replicas_in_sync
-    x, y, n_train, described = load_data("synthetic", needs_rgb32(config["model"]), config["seed"])
+    shape = models.native_shape(config["model"], (28, 28, 1))
+    x, y, n_train, described = load_images("synthetic", config["seed"], synthetic_shape=shape)
     batch = config["per_device_batch"] * n
-    rec = train_throughput(strategy, config["model"], x, y, described["input_shape"], batch=batch,
+    rec = train_throughput(strategy, lambda: models.build_uint8(config["model"], shape), x, y, batch=batch,
                            steps=config["train_steps"], steps_per_epoch=max(1, SYNTHETIC_EPOCH // batch),
                            steps_per_execution=1, warmup_steps=2 if config["train_steps"] >= 4 else 1,
                            precision=config["precision"], seed=config["seed"], shuffle=False,
@@ -564,10 +565,8 @@ def _summary(rows: list[dict], train: dict | None) -> str:
 
 
 def _gradient_shapes(model_name: str) -> list[tuple[int, ...]]:
-    from dltool.experiments.scale import build_model, needs_rgb32
-
-    shape = (32, 32, 3) if needs_rgb32(model_name) else (28, 28, 1)
-    model = build_model(model_name, shape)
+    shape = models.native_shape(model_name, (28, 28, 1))
+    model = models.build_uint8(model_name, shape)
     return [tuple(int(d) for d in v.shape) for v in model.trainable_variables]
 
 

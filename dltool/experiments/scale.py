@@ -30,9 +30,10 @@ global batch share one measurement.
 
 Data: the report does not say how Fashion-MNIST's 28×28×1 images meet ResNet-50 (which needs at least 32×32×3):
 here they are zero-padded by 2 pixels per side to 32×32 and the grey channel is repeated 3×. This happens in the
-model's first layers (Rescaling → ZeroPadding2D → Concatenate), so the input pipeline ships uint8 28×28×1 images
-(12× fewer bytes than float32 32×32×3). Padding keeps every pixel (a resize would interpolate). ``synthetic``:
-random uint8 images of the model's own input shape, an epoch counted as 60,000 examples (Fashion-MNIST's size).
+model's first layers (Rescaling → ZeroPadding2D → Concatenate: :func:`dltool.models.build_uint8`), so the input
+pipeline ships uint8 28×28×1 images (12× fewer bytes than float32 32×32×3). Padding keeps every pixel (a resize
+would interpolate). ``synthetic``: random uint8 images of the model's own input shape, an epoch counted as 60,000
+examples (Fashion-MNIST's size; :mod:`dltool.data.throughput`). Timing: :mod:`dltool.engine.throughput`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from dltool import models
 from dltool.errors import MissingError, RunError, UsageError
 
 REPORT_SOURCE = "report 004, Problem 2"
@@ -76,27 +78,11 @@ DEFINITIONS = {
     "iteration_time_ratio": "weak scaling only, the report's scaling efficiency: the increase in time to finish "
                             "one iteration at a learner as learners increase, t_iter(N)/t_iter(N0) (1.0 = ideal)",
 }
-SYNTHETIC_EPOCH = 60_000  # examples per "epoch" of synthetic data
-SYNTHETIC_POOL = 4096  # distinct synthetic images, repeated
 MODES = ("strong", "weak", "both")
 STRATEGIES = ("mirrored", "multiworker")
 DATASETS = ("fashion_mnist", "mnist", "cifar10", "synthetic")
-SMALL_MODELS = ("deep_mnist_cnn", "mlp", "softmax")
 INPUT_ADAPTATION = ("28×28×1 → 32×32×3: zero-pad 2 px per side, repeat the grey channel 3× "
                     "(model layers: Rescaling → ZeroPadding2D → Concatenate)")
-
-
-def canonical_model(name: str) -> str:
-    key = name.strip().lower().replace("-", "_").replace("resnet_", "resnet")
-    if key in ("resnet50", *SMALL_MODELS) or key == "cifar_resnet":
-        return "resnet20" if key == "cifar_resnet" else key
-    if key.startswith("resnet") and key[6:].isdigit():
-        depth = int(key[6:])
-        if depth >= 8 and (depth - 2) % 6 == 0:
-            return key
-    raise UsageError(f"unknown model {name!r} for scale",
-                     "use resnet50, a CIFAR ResNet (resnet20, resnet32, resnet44, resnet56, resnet110), "
-                     "deep_mnist_cnn, mlp or softmax")
 
 
 def canonical_dataset(name: str) -> str:
@@ -104,10 +90,6 @@ def canonical_dataset(name: str) -> str:
     if key not in DATASETS:
         raise UsageError(f"unknown dataset {name!r}", "use fashion-mnist, mnist, cifar10 or synthetic")
     return key
-
-
-def needs_rgb32(model: str) -> bool:
-    return model.startswith("resnet")
 
 
 @dataclass
@@ -145,7 +127,7 @@ class ScaleConfig:
             raise UsageError(f"unknown strategy {self.strategy!r}", "use --strategy mirrored or multiworker")
         if self.mode not in MODES:
             raise UsageError(f"unknown mode {self.mode!r}", "use --mode strong, weak or both")
-        self.model = canonical_model(self.model)
+        self.model = models.canonical(self.model, models.THROUGHPUT_MODELS, "scale")
         self.dataset = canonical_dataset(self.dataset)
         learners = sorted(set(self.learners or DEFAULT_LEARNERS))
         if any(n < 1 for n in learners):
@@ -307,13 +289,6 @@ def differences_from_report(cfg: ScaleConfig, learners: list[int], device_type: 
 
 
 # ---- planning in the launcher ----------------------------------------------------------------------------
-
-def schedule(total_steps: int, steps_per_epoch: int, cfg_spe: int | None, cfg_warmup: int | None) -> tuple[int, int]:
-    """(steps per compiled call, warmup steps) for a run of ``total_steps``."""
-    chunk = cfg_spe or max(1, min(50, steps_per_epoch, total_steps // 10))
-    warmup = cfg_warmup or max(chunk, min(10, total_steps // 5))
-    return chunk, warmup
-
 
 def _physical_gpus() -> int:
     from dltool.engine.devices import physical_gpus
@@ -502,84 +477,11 @@ def _derive(runs: list[LearnerRun]) -> dict:
 
 # ---- in the worker process ---------------------------------------------------------------------------------
 
-def build_model(name: str, data_shape: tuple[int, ...], num_classes: int = 10):
-    """The model with the input adaptation in front: uint8 images in, logits out."""
-    import keras
-
-    from dltool import models
-
-    h, w, c = data_shape
-    native = (max(h, 32), max(w, 32), 3) if needs_rgb32(name) else tuple(data_shape)
-    base = models.build(name, native, num_classes)
-    inputs = keras.Input(tuple(data_shape), dtype="uint8", name="images")
-    x = keras.layers.Rescaling(1.0 / 255, name="to_unit_range")(inputs)
-    if native[:2] != (h, w):
-        dh, dw = native[0] - h, native[1] - w
-        x = keras.layers.ZeroPadding2D(((dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)), name="pad_to_32")(x)
-    if native[2] != c:
-        x = keras.layers.Concatenate(name="grey_to_rgb")([x] * native[2])
-    return keras.Model(inputs, base(x), name=f"{name}_scale")
-
-
-def load_data(dataset: str, rgb32: bool, seed: int = 0, data_dir: str | None = None):
-    """(x, y, n_train, dataset description): uint8 arrays, or a tf.data.Dataset of pairs for synthetic data."""
-    import numpy as np
-
-    if dataset == "synthetic":
-        import tensorflow as tf
-
-        from dltool.data.synthetic import synthetic_images
-
-        shape = (32, 32, 3) if rgb32 else (28, 28, 1)
-        pool = SYNTHETIC_POOL
-        x, y = synthetic_images(pool, shape, 10, seed=seed)
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().take(SYNTHETIC_EPOCH)
-        return ds, None, SYNTHETIC_EPOCH, {"name": "synthetic", "input_shape": list(shape), "train": SYNTHETIC_EPOCH,
-                                           "distinct_images": pool, "num_classes": 10}
-    from dltool.data import load
-
-    data = load(dataset, data_dir)
-    return data.x_train, np.asarray(data.y_train, "int64"), data.num_train, data.describe()
-
-
-def train_throughput(strategy, model_name: str, x, y, data_shape, *, batch: int, steps: int,
-                     steps_per_epoch: int, steps_per_execution: int | None = None, warmup_steps: int | None = None,
-                     epochs: int | None = None, lr: float = 0.01, momentum: float = 0.9, precision: str = "fp32",
-                     xla: bool = False, seed: int = 0, shuffle: bool = True, progress: Any = None,
-                     label: str = "") -> dict:
-    """Train ``steps`` steps of the global ``batch`` through the engine and return the timing (JSON types)."""
-    from dltool.engine.loop import Engine, FitConfig, set_seed
-    from dltool.engine.optimizers import make_optimizer
-
-    chunk, warmup = schedule(steps, steps_per_epoch, steps_per_execution, warmup_steps)
-    if steps <= warmup:
-        raise UsageError(f"{steps} steps leave nothing to time after {warmup} warmup steps",
-                         f"use --steps {warmup + 4 * chunk} or more, or fewer --warmup-steps")
-    set_seed(seed)
-    engine = Engine(lambda: build_model(model_name, tuple(data_shape)),
-                    lambda: make_optimizer("momentum", lr, momentum=momentum),
-                    strategy=strategy, precision=precision, jit_compile=xla)
-    if progress is not None:
-        progress.start_run(label)
-    fit = engine.fit(x, y, FitConfig(epochs=epochs or 0, steps=steps, batch_size=batch, steps_per_execution=chunk,
-                                     warmup_steps=warmup, shuffle=shuffle, seed=seed, evaluate=False,
-                                     input="tfdata"),  # the same input path for every learner count
-                     hooks=progress)
-    thr = fit.throughput.to_dict() if fit.throughput else {}
-    if progress is not None:
-        progress.end_run(f"{thr.get('mean', float('nan')):.1f} examples/s")
-    return {"global_batch": batch, "steps": fit.steps, "status": fit.status,
-            "step_time": fit.step_time if math.isfinite(fit.step_time) else None,
-            "throughput": {k: (v if isinstance(v, int) or math.isfinite(v) else None) for k, v in thr.items()},
-            "train_seconds": fit.train_seconds, "wall_seconds": fit.wall_seconds,
-            "steps_per_epoch": steps_per_epoch, "steps_per_execution": chunk, "warmup_steps": warmup,
-            "final_loss": fit.final_loss if fit.losses else None,
-            "parameters": int(engine.model.count_params()), "mfu": fit.mfu}
-
-
 def measure(config: dict) -> dict:
     """Worker entry (one learner count): build the strategy, then time each strong/weak run."""
+    from dltool.data.throughput import load_images
     from dltool.engine import devices, workers
+    from dltool.engine.throughput import train_throughput
 
     progress = workers.RemoteProgress()
     n = int(config["learners"])
@@ -592,8 +494,9 @@ def measure(config: dict) -> dict:
         strategy, setup = devices.make_strategy("multiworker", communication=config["communication"],
                                                 timeout_s=config["collective_timeout_s"])
     model_name = config["model"]
-    rgb32 = needs_rgb32(model_name)
-    x, y, n_train, described = load_data(config["dataset"], rgb32, int(config["seed"]), config.get("data_dir"))
+    rgb32 = models.needs_rgb32(model_name)
+    x, y, n_train, described = load_images(config["dataset"], int(config["seed"]), config.get("data_dir"),
+                                           synthetic_shape=models.native_shape(model_name, (28, 28, 1)))
     data_shape = tuple(described["input_shape"])
     adaptation = INPUT_ADAPTATION if (rgb32 and tuple(data_shape) != (32, 32, 3)) else None
     replicas = strategy.num_replicas_in_sync
@@ -608,7 +511,8 @@ def measure(config: dict) -> dict:
         steps_per_epoch = max(1, n_train // batch)
         total = int(config["steps"]) if config.get("steps") else steps_per_epoch * int(config["epochs"])
         record = train_throughput(
-            strategy, model_name, x, y, data_shape, batch=batch, steps=total, steps_per_epoch=steps_per_epoch,
+            strategy, lambda: models.build_uint8(model_name, data_shape), x, y, batch=batch, steps=total,
+            steps_per_epoch=steps_per_epoch,
             steps_per_execution=config.get("steps_per_execution"), warmup_steps=config.get("warmup_steps"),
             epochs=None if config.get("steps") else int(config["epochs"]), lr=config["lr"],
             momentum=config["momentum"], precision=config["precision"], xla=config["xla"], seed=int(config["seed"]),

@@ -165,11 +165,15 @@ def test_cnn_presets_follow_the_reports():
 
 
 def test_fast_cnn_size():
-    assert cnn.fast_cnn().count_params() == 417_482
+    from dltool import models
+
+    assert models.fast_cnn().count_params() == 417_482
 
 
 def test_one_cycle_schedule():
-    sched = cnn.one_cycle(0.01, 100, warmup=0.2)
+    from dltool.engine.optimizers import schedule
+
+    sched = schedule(0.01, "one-cycle", total_steps=100, warmup=0.2)
     values = [float(sched(s)) for s in range(100)]
     assert values[19] == pytest.approx(0.01)
     assert max(values) == pytest.approx(0.01) and values[0] == pytest.approx(0.0005)

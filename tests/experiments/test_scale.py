@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 
+from dltool import models
+from dltool.engine.throughput import plan
 from dltool.errors import MissingError, UsageError
 from dltool.experiments import scale
 
@@ -143,11 +145,11 @@ def test_plan_shares_equal_batches_and_validates():
         scale.ScaleConfig(price_per_hour=-1).validate()
     with pytest.raises(UsageError):
         scale.ScaleConfig(steps=1).validate()
-    assert scale.canonical_model("cifar_resnet") == "resnet20"
-    assert scale.canonical_model("ResNet-44") == "resnet44"
-    assert scale.schedule(20, 234, None, None) == (2, 4)
-    assert scale.schedule(2340, 234, None, None) == (50, 50)
-    assert scale.schedule(8, 937, None, None) == (1, 1)
+    assert models.canonical("cifar_resnet", models.THROUGHPUT_MODELS) == "resnet20"
+    assert models.canonical("ResNet-44", models.THROUGHPUT_MODELS) == "resnet44"
+    assert plan(20, 234, None, None) == (2, 4)
+    assert plan(2340, 234, None, None) == (50, 50)
+    assert plan(8, 937, None, None) == (1, 1)
 
 
 def test_more_learners_than_devices_is_exit_3_with_a_hint_to_virtual(monkeypatch):
@@ -164,7 +166,7 @@ def test_more_learners_than_devices_is_exit_3_with_a_hint_to_virtual(monkeypatch
 def test_fashion_mnist_is_padded_and_repeated_to_32x32x3():
     import keras
 
-    model = scale.build_model("resnet20", (28, 28, 1))
+    model = models.build_uint8("resnet20", (28, 28, 1))
     assert model.output_shape == (None, 10)
     rgb = keras.Model(model.input, model.get_layer("grey_to_rgb").output)
     image = np.arange(28 * 28, dtype=np.int64).reshape(1, 28, 28, 1) % 256

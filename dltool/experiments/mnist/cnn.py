@@ -168,42 +168,6 @@ class CnnResult:
         return asdict(self)
 
 
-def fast_cnn(input_shape=(28, 28, 1), num_classes: int = 10):
-    """The fast99 network: conv 5×5×16 → pool → conv 5×5×32 → pool → dense 256 → dense 10
-    (417,482 parameters)."""
-    import keras
-
-    L = keras.layers
-    return keras.Sequential([
-        keras.Input(tuple(input_shape)),
-        L.Conv2D(16, 5, padding="same", activation="relu"), L.MaxPooling2D(2),
-        L.Conv2D(32, 5, padding="same", activation="relu"), L.MaxPooling2D(2),
-        L.Flatten(), L.Dense(256, activation="relu"), L.Dense(num_classes, name="logits"),
-    ], name="fast_cnn")
-
-
-def one_cycle(peak: float, total_steps: int, warmup: float = 0.2):
-    """Linear warm-up from 0 to ``peak`` over ``warmup``·total steps, then linear decay to 0 (a Keras schedule)."""
-    import keras
-    import tensorflow as tf
-
-    class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
-        def __init__(self, peak, total, warmup):
-            self.peak, self.total, self.warmup = float(peak), max(int(total), 2), float(warmup)
-
-        def __call__(self, step):
-            s = tf.cast(step, tf.float32)
-            w = max(self.warmup * self.total, 1.0)
-            up = self.peak * (s + 1.0) / w
-            down = self.peak * (self.total - s) / max(self.total - w, 1.0)
-            return tf.clip_by_value(tf.minimum(up, down), 0.0, self.peak)
-
-        def get_config(self):
-            return {"peak": self.peak, "total": self.total, "warmup": self.warmup}
-
-    return OneCycle(peak, total_steps, warmup)
-
-
 def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress: Any = None) -> CnnResult:
     """Train the CNN at each batch size; ``on_run`` gets each run as soon as it finishes."""
     cfg.validate()
@@ -216,18 +180,20 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
     from dltool import models
     from dltool.engine.devices import environment, make_strategy
     from dltool.engine.loop import Engine, FitConfig, set_seed
-    from dltool.engine.optimizers import make_optimizer
+    from dltool.engine.optimizers import make_optimizer, schedule
 
     strategy, setup = make_strategy("default")
-    builder = (lambda: models.deep_mnist_cnn(data.input_shape, data.num_classes, init=cfg.init)) \
-        if cfg.model == "deep" else (
-        lambda: fast_cnn(data.input_shape, data.num_classes))
+    extra = {"init": cfg.init} if cfg.model == "deep" else {}  # the Deep-MNIST CNN's initial values
+
+    def builder():
+        return models.build(cfg.model, data.input_shape, data.num_classes, **extra)
+
     runs: list[CnnRun] = []
     for batch in cfg.batch_sizes:
         steps_per_epoch = max(1, len(data.x_train) // batch)
         total = max(1, round(steps_per_epoch * cfg.epochs))
         total = total if cfg.steps is None else min(cfg.steps, total)
-        lr: Any = cfg.lr if cfg.schedule == "constant" else one_cycle(cfg.lr, total)
+        lr: Any = schedule(cfg.lr, cfg.schedule, total_steps=total)
         set_seed(cfg.seed)
         engine = Engine(builder, lambda: make_optimizer(cfg.optimizer, lr), strategy=strategy,
                         precision=cfg.precision, jit_compile=cfg.jit_compile)

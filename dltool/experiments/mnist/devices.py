@@ -115,25 +115,13 @@ class DevicesResult:
         return asdict(self)
 
 
-def _model_fn(name: str, input_shape, num_classes: int):
-    from dltool import models
-    from dltool.experiments.mnist.cnn import fast_cnn
-
-    if name == "deep":
-        return lambda: models.deep_mnist_cnn(input_shape, num_classes)
-    if name == "fast":
-        return lambda: fast_cnn(input_shape, num_classes)
-    if name == "mlp":
-        return lambda: models.mlp(input_shape, (100,), num_classes)
-    return lambda: models.softmax(input_shape, num_classes)
-
-
 def measure(config: dict) -> dict:
     """Worker entry (one device count, a fresh process): set up the devices, time every batch size."""
     import math
 
     import tensorflow as tf
 
+    from dltool import models
     from dltool.engine import devices, workers
     from dltool.engine.loop import Engine, FitConfig, set_seed
     from dltool.engine.optimizers import make_optimizer
@@ -148,7 +136,10 @@ def measure(config: dict) -> dict:
                                             cross_device_ops=config["cross_device_ops"])
     data = common.load_arrays(config["dataset"], config.get("data_dir"), subset=config.get("subset"),
                               seed=int(config["seed"]))
-    model_fn = _model_fn(config["model"], data.input_shape, data.num_classes)
+
+    def model_fn():
+        return models.build(config["model"], data.input_shape, data.num_classes)
+
     runs = []
     for batch in config["batch_sizes"]:
         set_seed(int(config["seed"]))

@@ -9,10 +9,10 @@ Each K runs as a real cluster on 127.0.0.1 (:func:`dltool.engine.workers.launch`
 ``TF_CONFIG`` per process, cleanup on failure or Ctrl-C). Worker i trains on a fixed shard (:func:`shards`):
 ``random`` (default) deals a seeded permutation of the training images into K contiguous parts, ``strided``
 takes images i, i+K, i+2K, …; either way the shards are disjoint and together cover the training set. Each
-worker reads its shard with a batch of B images; gradients are all-reduced every step, so the cluster takes
-steps of K·B images and one epoch is N/(K·B) steps: K times fewer, K times larger steps than one worker with
-batch B. The test set is evaluated by all workers together (auto-sharded) after every epoch. K = 1 runs the
-same code as a one-process cluster.
+worker reads its shard (the engine's ``FitConfig.shard``) with a batch of B images; gradients are all-reduced
+every step, so the cluster takes steps of K·B images and one epoch is N/(K·B) steps: K times fewer, K times
+larger steps than one worker with batch B. The test set is evaluated by all workers together (auto-sharded)
+after every epoch. K = 1 runs the same code as a one-process cluster.
 
 On one 2-core machine K processes share the same cores and talk over loopback gRPC, so K > 1 shows the cost
 of the collectives, not a speedup; the run says so.
@@ -154,47 +154,14 @@ class WorkersResult:
         return asdict(self)
 
 
-def _sharded_engine_class(mode: str, shard_seed: int):
-    from dltool.engine.loop import Engine
-
-    class ShardedEngine(Engine):
-        """The engine with a fixed shard per worker: training input is ``shards(N, K)[i]`` for worker i.
-
-        Only the training pipeline differs (``distribute_datasets_from_function``: each input pipeline reads its
-        own shard at the per-replica batch); evaluation keeps the engine's auto-sharded pipeline.
-        """
-
-        def dataset(self, x, y, batch_size, *, shuffle=False, seed=0, repeat=False, drop_remainder=False,
-                    map_fn=None):
-            if not repeat:  # evaluation
-                return super().dataset(x, y, batch_size, shuffle=shuffle, seed=seed, repeat=repeat,
-                                       drop_remainder=drop_remainder, map_fn=map_fn)
-            tf = self.tf
-
-            def per_pipeline(ctx):
-                i, k = ctx.input_pipeline_id, ctx.num_input_pipelines
-                index = shards(len(x), k, mode, shard_seed)[i]
-                ds = tf.data.Dataset.from_tensor_slices((x[index], y[index]))
-                if shuffle:
-                    ds = ds.shuffle(len(index), seed=seed + i, reshuffle_each_iteration=True)
-                ds = ds.repeat().batch(ctx.get_per_replica_batch_size(batch_size), drop_remainder=True)
-                if map_fn is not None:
-                    ds = ds.map(map_fn, num_parallel_calls=tf.data.AUTOTUNE)
-                return ds.prefetch(tf.data.AUTOTUNE)
-
-            return self.strategy.distribute_datasets_from_function(per_pipeline)
-
-    return ShardedEngine
-
-
 def train(config: dict) -> dict:
     """Worker entry: join the cluster TF_CONFIG describes and train on this worker's shard."""
     import math
 
+    from dltool import models
     from dltool.engine import devices, workers
-    from dltool.engine.loop import FitConfig, set_seed
+    from dltool.engine.loop import Engine, FitConfig, set_seed
     from dltool.engine.optimizers import make_optimizer
-    from dltool.experiments.mnist.devices import _model_fn
 
     info = workers.worker_info()
     progress = workers.RemoteProgress()
@@ -209,24 +176,27 @@ def train(config: dict) -> dict:
                               test_subset=config.get("test_subset"), seed=int(config["seed"]))
     set_seed(int(config["seed"]))
     l2 = float(config.get("l2") or 0.0)
-    if config["model"] == "mlp":
-        from dltool import models
+    extra = {"l2": l2} if config["model"] == "mlp" else {}  # L2 on the MLP's hidden weights (report 003, Q1)
 
-        def model_fn():
-            return models.mlp(data.input_shape, (100,), data.num_classes, l2=l2)
-    else:
-        model_fn = _model_fn(config["model"], data.input_shape, data.num_classes)
+    def model_fn():
+        return models.build(config["model"], data.input_shape, data.num_classes, **extra)
+
     mode = config.get("shards", "random")
-    engine = _sharded_engine_class(mode, int(config["seed"]))(
-        model_fn, lambda: make_optimizer(config["optimizer"], float(config["lr"])), strategy=strategy,
-        precision=config["precision"])
+    n_train = len(data.x_train)
+
+    def shard(i: int, k: int):  # worker i of K reads its fixed shard; evaluation stays auto-sharded
+        return shards(n_train, k, mode, int(config["seed"]))[i]
+
+    engine = Engine(model_fn, lambda: make_optimizer(config["optimizer"], float(config["lr"])), strategy=strategy,
+                    precision=config["precision"])
     global_batch = int(config["batch_size"]) * k
     label = f"{setup.workers} worker(s) · batch {config['batch_size']} each"
     progress.start_run(label)
     steps_per_epoch = max(1, len(data.x_train) // global_batch)
     fit = engine.fit(data.x_train, data.y_train,
                      FitConfig(epochs=int(config["epochs"]), steps=config.get("steps"), batch_size=global_batch,
-                               seed=int(config["seed"]), steps_per_execution=max(1, min(steps_per_epoch // 4, 100))),
+                               seed=int(config["seed"]), steps_per_execution=max(1, min(steps_per_epoch // 4, 100)),
+                               shard=shard),
                      eval_data=(data.x_test, data.y_test), hooks=progress)
     test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
     tp = fit.throughput
@@ -234,7 +204,7 @@ def train(config: dict) -> dict:
                                                     if fit.train_seconds > 0 else None)
     progress.end_run(f"test accuracy {test_acc:.4f} in {fit.train_seconds:.1f} s")
     return {"index": info.index, "workers": setup.workers, "label": setup.label, "replicas": k,
-            "shard_size": len(shards(len(data.x_train), k, mode, int(config["seed"]))[info.index]),
+            "shard_size": len(shard(info.index, k)),
             "global_batch": global_batch, "status": fit.status,
             "steps": fit.steps, "test_accuracy": test_acc, "test_loss": test_loss if math.isfinite(test_loss) else None,
             "train_seconds": fit.train_seconds, "wall_seconds": fit.wall_seconds,
