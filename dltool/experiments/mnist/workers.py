@@ -187,7 +187,7 @@ def train(config: dict) -> dict:
     import math
 
     from dltool.engine import devices, workers
-    from dltool.engine.loop import FitConfig, set_seed
+    from dltool.engine.loop import FitConfig
     from dltool.engine.optimizers import make_optimizer
     from dltool.experiments.mnist.devices import _model_fn
 
@@ -202,7 +202,6 @@ def train(config: dict) -> dict:
     k = strategy.num_replicas_in_sync
     data = common.load_arrays(config["dataset"], config.get("data_dir"), subset=config.get("subset"),
                               test_subset=config.get("test_subset"), seed=int(config["seed"]))
-    set_seed(int(config["seed"]))
     l2 = float(config.get("l2") or 0.0)
     if config["model"] == "mlp":
         from dltool import models
@@ -214,7 +213,7 @@ def train(config: dict) -> dict:
     mode = config.get("shards", "random")
     engine = _sharded_engine_class(mode, int(config["seed"]))(
         model_fn, lambda: make_optimizer(config["optimizer"], float(config["lr"])), strategy=strategy,
-        precision=config["precision"])
+        precision=config["precision"], seed=int(config["seed"]))
     global_batch = int(config["batch_size"]) * k
     label = f"{setup.workers} worker(s) · batch {config['batch_size']} each"
     progress.start_run(label)
