@@ -268,24 +268,15 @@ def keep_probs(cfg: CifarAdaptiveConfig, dropout: bool) -> list[float]:
 # ----------------------------------------------------------------------------------------------- the study
 
 def load_data(cfg: CifarAdaptiveConfig):
-    """CIFAR-10 as float32, each channel standardised with the training set's mean and deviation."""
-    from dltool.data import load
-    from dltool.data.augment import channel_stats
+    """CIFAR-10 with the training set's per-channel mean and deviation (:func:`dltool.data.load_standardised`)."""
+    from dltool.data import load_standardised
 
-    data = load("cifar10", cfg.data_dir, seed=cfg.seed, subset=cfg.subset, test_subset=cfg.test_subset)
-    if len(data.x_train) < cfg.batch_size:
-        raise UsageError(f"{len(data.x_train)} training images are fewer than one batch of {cfg.batch_size}",
-                         "use a larger --subset or a smaller --batch-size")
-    mean, std = channel_stats(data.x_train)
-
-    def prep(x):
-        return ((x.astype("float32") / 255.0 - np.float32(mean)) / np.float32(std)).astype("float32")
-
-    return data, prep(data.x_train), prep(data.x_test)
+    return load_standardised("cifar10", cfg.data_dir, seed=cfg.seed, subset=cfg.subset, test_subset=cfg.test_subset,
+                             batch_size=cfg.batch_size)
 
 
 def run(cfg: CifarAdaptiveConfig, on_run: Callable[[AdaptiveRun], None] | None = None,
-        progress: Any = None, data: tuple | None = None) -> CifarAdaptiveResult:
+        progress: Any = None, data: Any = None) -> CifarAdaptiveResult:
     """Train every (part, method); ``on_run`` gets each run as soon as it finishes. ``data``: the output of
     :func:`load_data` when the caller loaded it already (the CLI does, so missing data fails before a run
     folder is made)."""

@@ -299,7 +299,7 @@ def load_data(cfg: CutoutConfig):
 
 
 def train(cfg: CutoutConfig, on_run: Callable[[CutoutRun], None] | None = None, progress: Any = None,
-          done: list[CutoutRun] | None = None, data: tuple | None = None) -> CutoutResult:
+          done: list[CutoutRun] | None = None, data: Any = None) -> CutoutResult:
     """Train one ResNet per M (skipping the Ms in ``done``, finished runs of an interrupted study). ``data``:
     the output of :func:`load_data` when the caller loaded it already."""
     cfg.check()
