@@ -212,22 +212,14 @@ class Standardised:
         return ((x.astype("float32") / 255.0 - np.float32(self.mean)) / np.float32(self.std)).astype("float32")
 
 
-def load_standardised(
-    name: str,
-    data_dir: str | os.PathLike | None = None,
-    validation: float | int | None = 0.0,
-    seed: int = 0,
-    *,
-    subset: int | None = None,
-    test_subset: int | None = None,
-    batch_size: int | None = None,
-) -> Standardised:
-    """:func:`load`, then the per-channel statistics of the training images (after subset and validation split:
-    the held-out images do not leak into them). ``batch_size``: a UsageError when fewer training images than
-    one batch are left. E.g. ``load_standardised("cifar10", subset=512)`` for cifar-adaptive and cutout."""
+def load_standardised(name: str, *args: Any, batch_size: int | None = None, **kwargs: Any) -> Standardised:
+    """:func:`load` (same arguments), then the per-channel statistics of the training images, after subset and
+    validation split: held-out images do not leak into them. ``batch_size``: a UsageError when fewer training
+    images than one batch are left. E.g. ``load_standardised("cifar10", subset=512)`` for cifar-adaptive and
+    cutout."""
     from .augment import channel_stats
 
-    data = load(name, data_dir, validation, seed, subset=subset, test_subset=test_subset)
+    data = load(name, *args, **kwargs)
     if batch_size is not None and len(data.x_train) < batch_size:
         raise UsageError(f"{len(data.x_train)} training images are fewer than one batch of {batch_size}",
                          "use a larger --subset or a smaller --batch-size")

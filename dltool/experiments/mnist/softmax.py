@@ -14,8 +14,9 @@ rows are identical (0.9102, 0.8779, 0.908), which holds only for zero initial we
 (TF1); with Keras' ε or Glorot initial weights they differ.
 
 Speed: one :class:`~dltool.engine.loop.Engine` (one trace) per optimizer type; its learning rates reuse it via
-``reset()`` + ``set_learning_rate()``. Each setting runs its steps in one compiled call (per epoch
-boundary), so Python is off the step path: the 19 rows take ≈ 13 s here after TensorFlow has started.
+``reset()`` + ``set_learning_rate()`` (:func:`dltool.engine.grid.optimizer_grid`). Each setting runs its steps in
+one compiled call (per epoch boundary), so Python is off the step path: the 19 rows take ≈ 13 s here after
+TensorFlow has started.
 
 Two rows of the report sit at 0.098 (Adam 0.1, RMSProp 0.5): 980/10,000, the share of zeros in the test set,
 which is what argmax returns on NaN logits. The report's loss was −Σ y·log(softmax(z)), which becomes NaN once
