@@ -3,7 +3,7 @@
 - :class:`EngineSweep`: an engine per setting key, built on the key's first setting right after seeding, so every
   setting starts from the same weights (:func:`~dltool.engine.loop.set_seed`, then the model). With a
   learning rate per setting, a key's later settings reuse its engine through ``reset()`` +
-  ``set_learning_rate()``: one trace per key, not per setting (softmax's 19 settings build 6 engines).
+  ``set_learning_rate()``: one trace per key, not per setting (the 19 rows of softmax's Table 1 train on 6 engines).
   A key per setting (cifar-adaptive's methods, cutout's M) builds one engine per setting.
 - :func:`optimizer_grid`: the (optimizer, learning rate, momentum) grid of fit-line and softmax: one engine per
   (optimizer, momentum), its learning rates reuse it.
