@@ -1,4 +1,4 @@
-"""Byte sizes as text (dltool.units) and the α–β ring model (dltool.engine.ring): the shared helpers the
+"""Byte sizes as text (dltool.units) and the α–β ring model (dltool.engine.ring): the shared functions the
 allreduce study and its report view both use."""
 
 from __future__ import annotations
