@@ -193,3 +193,35 @@ def load(
         source=source,
         name=spec.name,
     )
+
+
+@dataclass
+class Standardised:
+    """A dataset and its training set's per-channel mean and standard deviation (0..1 scale).
+
+    The images in ``data`` stay uint8: :meth:`apply` standardises the arrays a caller wants up front, and
+    ``mean`` / ``std`` go to a pipeline that standardises batches itself (``augment.make_map_fn``).
+    """
+
+    data: Dataset
+    mean: list[float]
+    std: list[float]
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """(x / 255 − mean) / std per channel, float32."""
+        return ((x.astype("float32") / 255.0 - np.float32(self.mean)) / np.float32(self.std)).astype("float32")
+
+
+def load_standardised(name: str, *args: Any, batch_size: int | None = None, **kwargs: Any) -> Standardised:
+    """:func:`load` (same arguments), then the per-channel statistics of the training images, after subset and
+    validation split: held-out images do not leak into them. ``batch_size``: a UsageError when fewer training
+    images than one batch are left. E.g. ``load_standardised("cifar10", subset=512)`` for cifar-adaptive and
+    cutout."""
+    from .augment import channel_stats
+
+    data = load(name, *args, **kwargs)
+    if batch_size is not None and len(data.x_train) < batch_size:
+        raise UsageError(f"{len(data.x_train)} training images are fewer than one batch of {batch_size}",
+                         "use a larger --subset or a smaller --batch-size")
+    mean, std = channel_stats(data.x_train)
+    return Standardised(data, mean, std)

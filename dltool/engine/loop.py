@@ -24,7 +24,6 @@ MirroredStrategy, and on N worker processes with MultiWorkerMirroredStrategy, wh
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -121,21 +120,6 @@ class NoHooks:
         pass
 
 
-@contextlib.contextmanager
-def quiet_retracing():
-    """Silence TensorFlow's "N out of the last M calls … triggered tf.function retracing" warning for a sweep
-    that builds one Engine per run (its own model and optimizer): one trace per run is expected, not a leak."""
-    import tensorflow as tf
-
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow (Keras' helper): a CPU run repeats exactly."""
     import keras
@@ -162,14 +146,18 @@ class Engine:
 
     ``model_fn`` builds the Keras model and ``optimizer_fn`` the optimizer; both are called inside
     ``strategy.scope()`` (the model under the precision policy). The model outputs logits (classification) or
-    values (regression).
+    values (regression). ``seed``: :func:`set_seed` first, so every engine built with one seed starts from the
+    same weights.
     """
 
     def __init__(self, model_fn: Callable[[], Any], optimizer_fn: Callable[[], Any], *, loss: str | Callable = "sce",
                  classification: bool | None = None, strategy: Any = None, precision: str = "fp32",
-                 jit_compile: bool = False, fused: bool = True):
+                 jit_compile: bool = False, fused: bool = True, seed: int | None = None):
         import keras
         import tensorflow as tf
+
+        if seed is not None:  # before the model: the same seed, the same initial weights and later draws
+            set_seed(seed)
 
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}")

@@ -29,17 +29,16 @@ def train_throughput(strategy, model_fn: Callable[[], Any], x, y, *, batch: int,
                      xla: bool = False, seed: int = 0, shuffle: bool = True, progress: Any = None,
                      label: str = "") -> dict:
     """Train ``steps`` steps of the global ``batch`` on the model ``model_fn`` builds; the timing as JSON types."""
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
     chunk, warmup = plan(steps, steps_per_epoch, steps_per_execution, warmup_steps)
     if steps <= warmup:
         raise UsageError(f"{steps} steps leave nothing to time after {warmup} warmup steps",
                          f"use --steps {warmup + 4 * chunk} or more, or fewer --warmup-steps")
-    set_seed(seed)
     engine = Engine(model_fn,
                     lambda: make_optimizer("momentum", lr, momentum=momentum),
-                    strategy=strategy, precision=precision, jit_compile=xla)
+                    strategy=strategy, precision=precision, jit_compile=xla, seed=seed)
     if progress is not None:
         progress.start_run(label)
     fit = engine.fit(x, y, FitConfig(epochs=epochs or 0, steps=steps, batch_size=batch, steps_per_execution=chunk,

@@ -37,7 +37,9 @@ from typing import Any, Callable
 import numpy as np
 
 from dltool import models
+from dltool.engine.ring import ring_time
 from dltool.errors import MissingError, UsageError
+from dltool.units import human_bytes
 
 IMPLEMENTATIONS = ("nccl", "hierarchical-copy", "reduction-to-one-device")
 COMMUNICATIONS = ("auto", "nccl", "ring")
@@ -67,19 +69,6 @@ def parse_size(text: str | int, option: str = "--max-size") -> int:
     if value < 4:
         raise UsageError(f"{option} must be at least 4 bytes (one float32), got {text!r}", f"use e.g. {option} 4K")
     return value
-
-
-def human_bytes(n: int) -> str:
-    for unit, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
-        if n >= size:
-            value = n / size
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} B"
-
-
-def ring_time(size: float, n: int, alpha: float, bandwidth: float) -> float:
-    """α–β ring all-reduce: 2(n−1) latency steps, each replica sends and receives 2(n−1)/n · S bytes."""
-    return 2 * (n - 1) * alpha + 2 * (n - 1) / n * size / bandwidth
 
 
 def bus_factor(n: int) -> float:

@@ -48,7 +48,8 @@ Time with and without dropout: ``time_ratio`` compares the training time *withou
 (tracing), i.e. steps × mean step time, so that in a short run the ≈ 1 s of tracing does not swamp a fraction of
 a second of steps (the old ratio of measured seconds read 0.55 beside a step ratio of 1.02). Both runs have the
 same steps, so it is the ratio of mean step times; ``timed_steps`` says how many steps it rests on and the table
-prints it only from ``MIN_TIMED_STEPS`` on. ``time_ratio_incl_tracing`` keeps the ratio of measured seconds.
+prints it only from a minimum on (``MIN_TIMED_STEPS`` in the report's view). ``time_ratio_incl_tracing`` keeps
+the ratio of measured seconds.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ DEFAULT_LRS = {"adagrad": 0.01, "rmsprop": 1e-4, "rmsprop-nesterov": 1e-4, "adad
 HIDDEN = (1000, 1000)
 L2 = 1e-4  # λ: see the module docstring
 PARTS = {2: "without dropout", 3: "with dropout"}
-MIN_TIMED_STEPS = 20  # fewer timed steps per run: the table prints no time ratio (noise on a shared CPU)
 STEPS_PER_CALL = 50  # steps per compiled call at most (the first call, which traces, is not timed)
 
 
@@ -268,41 +268,27 @@ def keep_probs(cfg: CifarAdaptiveConfig, dropout: bool) -> list[float]:
 # ----------------------------------------------------------------------------------------------- the study
 
 def load_data(cfg: CifarAdaptiveConfig):
-    """CIFAR-10 as float32, each channel standardised with the training set's mean and deviation."""
-    from dltool.data import load
-    from dltool.data.augment import channel_stats
+    """CIFAR-10 with the training set's per-channel mean and deviation (:func:`dltool.data.load_standardised`)."""
+    from dltool.data import load_standardised
 
-    data = load("cifar10", cfg.data_dir, seed=cfg.seed, subset=cfg.subset, test_subset=cfg.test_subset)
-    if len(data.x_train) < cfg.batch_size:
-        raise UsageError(f"{len(data.x_train)} training images are fewer than one batch of {cfg.batch_size}",
-                         "use a larger --subset or a smaller --batch-size")
-    mean, std = channel_stats(data.x_train)
-
-    def prep(x):
-        return ((x.astype("float32") / 255.0 - np.float32(mean)) / np.float32(std)).astype("float32")
-
-    return data, prep(data.x_train), prep(data.x_test)
+    return load_standardised("cifar10", cfg.data_dir, seed=cfg.seed, subset=cfg.subset, test_subset=cfg.test_subset,
+                             batch_size=cfg.batch_size)
 
 
 def run(cfg: CifarAdaptiveConfig, on_run: Callable[[AdaptiveRun], None] | None = None,
-        progress: Any = None, data: tuple | None = None) -> CifarAdaptiveResult:
+        progress: Any = None, data: Any = None) -> CifarAdaptiveResult:
     """Train every (part, method); ``on_run`` gets each run as soon as it finishes. ``data``: the output of
     :func:`load_data` when the caller loaded it already (the CLI does, so missing data fails before a run
     folder is made)."""
     cfg.validate()
-    from dltool.engine.loop import quiet_retracing
-
-    with quiet_retracing():
-        return _run(cfg, on_run, progress, data or load_data(cfg))
-
-
-def _run(cfg: CifarAdaptiveConfig, on_run: Callable[[AdaptiveRun], None] | None, progress: Any,
-         loaded: tuple) -> CifarAdaptiveResult:
-    data, x_train, x_test = loaded
+    loaded = data or load_data(cfg)
+    data = loaded.data
+    x_train, x_test = loaded.apply(data.x_train), loaded.apply(data.x_test)
 
     from dltool import models
     from dltool.engine.devices import environment, make_strategy
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.grid import EngineSweep
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
@@ -313,53 +299,57 @@ def _run(cfg: CifarAdaptiveConfig, on_run: Callable[[AdaptiveRun], None] | None,
     chunk = min(steps_per_epoch, STEPS_PER_CALL)
     fit_cfg = FitConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, divergence_factor=1e3,
                         steps_per_execution=chunk)
-    for part in cfg.parts:
+
+    def build(setting) -> Engine:
+        part, method = setting
         dropout = part == 3
-        for method in cfg.methods:
-            set_seed(cfg.seed)  # every method starts from the same weights
 
-            def model_fn(dropout=dropout):
-                return models.mlp(data.input_shape, HIDDEN, data.num_classes, l2=cfg.l2,
-                                  input_dropout=cfg.input_dropout if dropout else 0.0,
-                                  dropout=cfg.dropout if dropout else 0.0, name="cifar_mlp")
+        def model_fn():
+            return models.mlp(data.input_shape, HIDDEN, data.num_classes, l2=cfg.l2,
+                              input_dropout=cfg.input_dropout if dropout else 0.0,
+                              dropout=cfg.dropout if dropout else 0.0, name="cifar_mlp")
 
-            engine = Engine(model_fn, lambda m=method: make_optimizer(m, cfg.lr(m), momentum=cfg.momentum),
-                            strategy=strategy, precision=cfg.precision, jit_compile=cfg.xla)
-            if not parameters:
-                parameters = engine.model.count_params()
-                penalty = float(sum(float(v.numpy()) for v in engine.model.losses))
-            label = f"part {part} ({PARTS[part]}): {method} η={cfg.lr(method):g}"
-            if progress is not None:
-                progress.start_run(label)
-            fit = engine.fit(x_train, data.y_train, fit_cfg, eval_data=(x_test, data.y_test), hooks=progress)
-            losses = [e.train_loss for e in fit.epochs]
-            best = int(np.argmin(losses)) if losses else None
-            final_eval = fit.final_eval or {}
-            initial = float(fit.losses[0]) if fit.losses else None
-            step_time = fit.step_time if np.isfinite(fit.step_time) else None
-            record = AdaptiveRun(
-                method=method, part=part, dropout=dropout, lr=cfg.lr(method),
-                status=run_status(fit.status, initial, losses[-1] if losses else None),
-                epochs_run=len(fit.epochs), steps=fit.steps, initial_loss=initial, epoch_losses=losses,
-                final_loss=losses[-1] if losses else None, best_loss=losses[best] if losses else None,
-                best_epoch=best + 1 if best is not None else None,
-                test_accuracy=final_eval.get("accuracy"), test_loss=final_eval.get("loss"),
-                test_accuracies=[e.eval_accuracy for e in fit.epochs], train_seconds=fit.train_seconds,
-                step_time=step_time, timed_steps=max(0, fit.steps - min(chunk, fit.steps)),
-                tracing_seconds=fit.train_seconds - fit.steps * step_time if step_time else None,
-                examples_per_second=(fit.throughput.mean if fit.throughput and np.isfinite(fit.throughput.mean)
-                                     else None), mfu=fit.mfu)
-            if dropout and dropout_check is None:
-                dropout_check = check_dropout_scaling(engine.model, x_test[:256], keep_probs(cfg, True),
-                                                      data.y_test[:256])
-                dropout_check.update(method=method, precision=cfg.precision)
-            runs.append(record)
-            if progress is not None:
-                progress.end_run(f"{record.status}, loss {record.final_loss:.4g}, test acc "
-                                 f"{(record.test_accuracy or 0):.3f}" if record.final_loss is not None
-                                 else record.status)
-            if on_run is not None:
-                on_run(record)
+        return Engine(model_fn, lambda: make_optimizer(method, cfg.lr(method), momentum=cfg.momentum),
+                      strategy=strategy, precision=cfg.precision, jit_compile=cfg.xla)
+
+    # an engine per (part, method), each built right after the same seed: every method starts from the same weights
+    sweep = EngineSweep(build, seed=cfg.seed)
+    settings = [(part, method) for part in cfg.parts for method in cfg.methods]
+    for (part, method), engine in sweep.run(
+            settings, label=lambda s: f"part {s[0]} ({PARTS[s[0]]}): {s[1]} η={cfg.lr(s[1]):g}", progress=progress):
+        dropout = part == 3
+        if not parameters:
+            parameters = engine.model.count_params()
+            penalty = float(sum(float(v.numpy()) for v in engine.model.losses))
+        fit = engine.fit(x_train, data.y_train, fit_cfg, eval_data=(x_test, data.y_test), hooks=progress)
+        losses = [e.train_loss for e in fit.epochs]
+        best = int(np.argmin(losses)) if losses else None
+        final_eval = fit.final_eval or {}
+        initial = float(fit.losses[0]) if fit.losses else None
+        step_time = fit.step_time if np.isfinite(fit.step_time) else None
+        record = AdaptiveRun(
+            method=method, part=part, dropout=dropout, lr=cfg.lr(method),
+            status=run_status(fit.status, initial, losses[-1] if losses else None),
+            epochs_run=len(fit.epochs), steps=fit.steps, initial_loss=initial, epoch_losses=losses,
+            final_loss=losses[-1] if losses else None, best_loss=losses[best] if losses else None,
+            best_epoch=best + 1 if best is not None else None,
+            test_accuracy=final_eval.get("accuracy"), test_loss=final_eval.get("loss"),
+            test_accuracies=[e.eval_accuracy for e in fit.epochs], train_seconds=fit.train_seconds,
+            step_time=step_time, timed_steps=max(0, fit.steps - min(chunk, fit.steps)),
+            tracing_seconds=fit.train_seconds - fit.steps * step_time if step_time else None,
+            examples_per_second=(fit.throughput.mean if fit.throughput and np.isfinite(fit.throughput.mean)
+                                 else None), mfu=fit.mfu)
+        if dropout and dropout_check is None:
+            dropout_check = check_dropout_scaling(engine.model, x_test[:256], keep_probs(cfg, True),
+                                                  data.y_test[:256])
+            dropout_check.update(method=method, precision=cfg.precision)
+        runs.append(record)
+        if progress is not None:
+            progress.end_run(f"{record.status}, loss {record.final_loss:.4g}, test acc "
+                             f"{(record.test_accuracy or 0):.3f}" if record.final_loss is not None
+                             else record.status)
+        if on_run is not None:
+            on_run(record)
     return CifarAdaptiveResult(cfg, data.describe(), parameters, penalty, runs, summary_rows(cfg, runs),
                                dropout_check, environment(setup, precision=cfg.precision, jit_compile=cfg.xla))
 

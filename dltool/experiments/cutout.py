@@ -290,44 +290,30 @@ def check_resume(cfg: CutoutConfig, stored: CutoutConfig) -> None:
 
 
 def load_data(cfg: CutoutConfig):
-    from dltool.data import load
-    from dltool.data.augment import channel_stats
+    """CIFAR-10 with its validation split and the training set's per-channel mean and deviation
+    (:func:`dltool.data.load_standardised`)."""
+    from dltool.data import load_standardised
 
-    data = load("cifar10", cfg.data_dir, validation=cfg.validation, seed=cfg.seed, subset=cfg.subset,
-                test_subset=cfg.test_subset)
-    if len(data.x_train) < cfg.batch_size:
-        raise UsageError(f"{len(data.x_train)} training images are fewer than one batch of {cfg.batch_size}",
-                         "use a larger --subset or a smaller --batch-size")
-    mean, std = channel_stats(data.x_train)
-
-    def prep(x):
-        return ((x.astype("float32") / 255.0 - np.float32(mean)) / np.float32(std)).astype("float32")
-
-    return data, mean, std, prep
+    return load_standardised("cifar10", cfg.data_dir, cfg.validation, cfg.seed, subset=cfg.subset,
+                             test_subset=cfg.test_subset, batch_size=cfg.batch_size)
 
 
 def train(cfg: CutoutConfig, on_run: Callable[[CutoutRun], None] | None = None, progress: Any = None,
-          done: list[CutoutRun] | None = None, data: tuple | None = None) -> CutoutResult:
+          done: list[CutoutRun] | None = None, data: Any = None) -> CutoutResult:
     """Train one ResNet per M (skipping the Ms in ``done``, finished runs of an interrupted study). ``data``:
     the output of :func:`load_data` when the caller loaded it already."""
     cfg.check()
-    from dltool.engine.loop import quiet_retracing
-
-    with quiet_retracing():
-        return _train(cfg, on_run, progress, done, data or load_data(cfg))
-
-
-def _train(cfg: CutoutConfig, on_run: Callable[[CutoutRun], None] | None, progress: Any,
-           done: list[CutoutRun] | None, loaded: tuple) -> CutoutResult:
-    data, mean, std, prep = loaded
-    x_val, x_test = prep(data.x_val), prep(data.x_test)
+    loaded = data or load_data(cfg)
+    data = loaded.data
+    x_val, x_test = loaded.apply(data.x_val), loaded.apply(data.x_test)
 
     import keras
 
     from dltool import models
     from dltool.data.augment import make_map_fn
     from dltool.engine.devices import environment, make_strategy
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.grid import EngineSweep
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
@@ -337,24 +323,25 @@ def _train(cfg: CutoutConfig, on_run: Callable[[CutoutRun], None] | None, progre
     steps_per_epoch = max(1, len(data.x_train) // cfg.batch_size)
     boundaries = [int(steps_per_epoch * cfg.max_epochs * f) for f in (0.5, 0.75)]
     parameters = trainable = 0
-    for m in cfg.ms:
-        if m in finished:
-            continue
-        set_seed(cfg.seed)  # every M starts from the same weights
+
+    def build(m: int) -> Engine:
         schedule = (keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, [cfg.lr, cfg.lr / 10, cfg.lr / 100])
                     if cfg.lr_schedule == "step" else cfg.lr)
-        engine = Engine(lambda: models.cifar_resnet(cfg.depth, data.input_shape, data.num_classes,
-                                                    bn_momentum=BN_MOMENTUM),
-                        lambda: make_optimizer("momentum", schedule, momentum=cfg.momentum), strategy=strategy,
-                        precision=cfg.precision, jit_compile=cfg.xla)
+        return Engine(lambda: models.cifar_resnet(cfg.depth, data.input_shape, data.num_classes,
+                                                  bn_momentum=BN_MOMENTUM),
+                      lambda: make_optimizer("momentum", schedule, momentum=cfg.momentum), strategy=strategy,
+                      precision=cfg.precision, jit_compile=cfg.xla)
+
+    # an engine per M, each built right after the same seed: every M starts from the same weights
+    sweep = EngineSweep(build, seed=cfg.seed)
+    todo = [m for m in cfg.ms if m not in finished]
+    for m, engine in sweep.run(todo, label=lambda m: f"M={m} ({m * cfg.batch_size} images/step)", progress=progress):
         parameters = int(engine.model.count_params())
         trainable = int(sum(int(np.prod(v.shape)) for v in engine.model.trainable_variables))
         fit_cfg = FitConfig(epochs=cfg.max_epochs, batch_size=cfg.batch_size, seed=cfg.seed,
                             target_accuracy=cfg.target, batch_multiplier=m,
-                            map_fn=make_map_fn(mean, std, copies=m, he=True,
+                            map_fn=make_map_fn(loaded.mean, loaded.std, copies=m, he=True,
                                                cutout_size=cfg.cutout_size if m > 1 else None))
-        if progress is not None:
-            progress.start_run(f"M={m} ({m * cfg.batch_size} images/step)")
         fit = engine.fit(data.x_train, data.y_train, fit_cfg, eval_data=(x_val, data.y_val), hooks=progress)
         test_loss, test_acc = engine.evaluate(x_test, data.y_test)
         accs = [e.eval_accuracy for e in fit.epochs]

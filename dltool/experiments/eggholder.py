@@ -391,13 +391,12 @@ def predict(model, x, batch_size: int = 10_000) -> np.ndarray:
 def train_bundle(nets: list[tuple[int, ...]], data: EggholderData, cfg: EggholderConfig, hooks: Any = None,
                  strategy: Any = None) -> tuple[Any, Any]:
     """Train one bundle through the engine; returns (engine, FitResult)."""
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
-    set_seed(cfg.seed)
     engine = Engine(lambda: build_bundle(nets, cfg.seed), lambda: make_optimizer("nesterov", cfg.lr,
                                                                                  momentum=cfg.momentum),
-                    loss=bundle_loss, classification=False, strategy=strategy, jit_compile=cfg.xla)
+                    loss=bundle_loss, classification=False, strategy=strategy, jit_compile=cfg.xla, seed=cfg.seed)
     x = data.scaler.x(data.x_train)
     y = data.scaler.y(data.y_train).reshape(-1, 1)
     steps_per_epoch = max(1, len(x) // cfg.batch_size)

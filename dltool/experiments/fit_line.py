@@ -162,8 +162,8 @@ def run(cfg: FitLineConfig, on_run: Callable[[LineRun], None] | None = None, pro
     import keras
 
     from dltool.engine.devices import environment, make_strategy
-    from dltool.engine.loop import Engine, FitConfig, set_seed
-    from dltool.engine.optimizers import make_optimizer
+    from dltool.engine.grid import optimizer_grid, setting_label
+    from dltool.engine.loop import FitConfig
 
     strategy, setup = make_strategy("default")
 
@@ -171,23 +171,13 @@ def run(cfg: FitLineConfig, on_run: Callable[[LineRun], None] | None = None, pro
         return keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros",
                                                                         bias_initializer="zeros")])
 
-    engines: dict[tuple[str, float | None], Engine] = {}
+    # one engine (one trace) per optimizer; learning rates reuse it
+    sweep = optimizer_grid(model_fn, seed=cfg.seed, defaults=cfg.optimizer_defaults, loss="mse", strategy=strategy)
     runs: list[LineRun] = []
     fit_cfg = FitConfig(epochs=0, steps=cfg.iterations, batch_size=len(x), shuffle=False,
                         steps_per_execution=cfg.iterations, evaluate=False, divergence_factor=1e6)
     xs, ys = x.reshape(-1, 1), y.reshape(-1, 1)
-    for name, lr, momentum in grid:
-        set_seed(cfg.seed)
-        key = (name, momentum)
-        if key not in engines:  # one engine (one trace) per optimizer; learning rates reuse it
-            engines[key] = Engine(model_fn, lambda n=name, m=momentum: make_optimizer(
-                n, lr, momentum=m or 0.9, defaults=cfg.optimizer_defaults), loss="mse", strategy=strategy)
-        engine = engines[key]
-        engine.reset()
-        engine.set_learning_rate(lr)
-        label = f"{name} lr={lr:g}" + (f" μ={momentum:g}" if momentum is not None else "")
-        if progress is not None:
-            progress.start_run(label)
+    for (name, lr, momentum), engine in sweep.run(grid, label=lambda s: setting_label(*s), progress=progress):
         start = time.perf_counter()
         fit = engine.fit(xs, ys, fit_cfg, hooks=progress)
         seconds = time.perf_counter() - start

@@ -17,7 +17,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dltool.data import load, normalise, readers, sources, split_validation, synthetic, validation_count
+from dltool.data import (
+    load,
+    load_standardised,
+    normalise,
+    readers,
+    sources,
+    split_validation,
+    synthetic,
+    validation_count,
+)
 from dltool.errors import ExitCode, MissingError, UsageError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -262,6 +271,31 @@ def test_load_cifar_binary_dir_multiple_batches(tmp_path):
     np.testing.assert_array_equal(ds.x_test, xte)
     assert ds.class_names == [f"class{i}" for i in range(10)]
     assert ds.source == str(tmp_path / "cifar-10-batches-bin")
+
+
+def test_load_standardised_cifar_uses_training_statistics_only(tmp_path):
+    xtr, _, xte, _ = _write_cifar_bin_dir(tmp_path / "cifar-10-batches-bin", sizes=(5, 5), n_test=3)
+    std = load_standardised("cifar10", tmp_path, validation=2, seed=1)
+    data = std.data
+    assert len(data.x_train) == 8 and len(data.x_val) == 2
+    train = data.x_train.astype(np.float64) / 255  # the 8 kept images: the held-out 2 must not count
+    np.testing.assert_allclose(std.mean, train.mean(axis=(0, 1, 2)), rtol=1e-12)
+    np.testing.assert_allclose(std.std, train.std(axis=(0, 1, 2)), rtol=1e-12)
+    out = std.apply(data.x_train)
+    assert out.dtype == np.float32 and out.shape == data.x_train.shape
+    np.testing.assert_allclose(out.reshape(-1, 3).mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(out.reshape(-1, 3).std(axis=0), 1, atol=1e-4)
+    test = std.apply(xte)  # other splits use the training statistics
+    np.testing.assert_allclose(test, (xte / 255 - np.float32(std.mean)) / np.float32(std.std), atol=1e-5)
+    assert std.data.x_train.dtype == np.uint8  # the images stay uint8
+
+
+def test_load_standardised_needs_one_batch(tmp_path):
+    _write_cifar_bin_dir(tmp_path / "cifar-10-batches-bin", sizes=(3,))
+    with pytest.raises(UsageError, match="3 training images are fewer than one batch of 4") as err:
+        load_standardised("cifar10", tmp_path, batch_size=4)
+    assert err.value.code == 2
+    assert len(load_standardised("cifar10", tmp_path, batch_size=3).data.x_train) == 3
 
 
 @pytest.mark.parametrize("folder", ["cifar-10-sample", "cifar10", "cifar-10", "."])

@@ -179,7 +179,7 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
                              "lower --batch-sizes or raise --subset")
     from dltool import models
     from dltool.engine.devices import environment, make_strategy
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer, schedule
 
     strategy, setup = make_strategy("default")
@@ -194,9 +194,8 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
         total = max(1, round(steps_per_epoch * cfg.epochs))
         total = total if cfg.steps is None else min(cfg.steps, total)
         lr: Any = schedule(cfg.lr, cfg.schedule, total_steps=total)
-        set_seed(cfg.seed)
         engine = Engine(builder, lambda: make_optimizer(cfg.optimizer, lr), strategy=strategy,
-                        precision=cfg.precision, jit_compile=cfg.jit_compile)
+                        precision=cfg.precision, jit_compile=cfg.jit_compile, seed=cfg.seed)
         params = int(engine.model.count_params())
         label = f"{cfg.model} CNN batch {batch}"
         if progress is not None:

@@ -123,7 +123,7 @@ def measure(config: dict) -> dict:
 
     from dltool import models
     from dltool.engine import devices, workers
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
     progress = workers.RemoteProgress()
@@ -142,9 +142,8 @@ def measure(config: dict) -> dict:
 
     runs = []
     for batch in config["batch_sizes"]:
-        set_seed(int(config["seed"]))
         engine = Engine(model_fn, lambda: make_optimizer(config["optimizer"], float(config["lr"])),
-                        strategy=strategy, precision=config["precision"])
+                        strategy=strategy, precision=config["precision"], seed=int(config["seed"]))
         label = f"{setup.label} · batch {batch}"
         progress.start_run(label)
         # tf.data for every device count (the in-graph input of one device would not be a fair baseline)

@@ -151,27 +151,26 @@ def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
 
     from dltool import models
     from dltool.engine.devices import environment, make_strategy
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.grid import EngineSweep
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
     steps_per_epoch = max(1, len(data.x_train) // cfg.batch_size)
     fit_cfg = FitConfig(epochs=cfg.epochs, steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed,
                         steps_per_execution=max(1, min(steps_per_epoch // 4, 200)))
-    engines: dict[int, Engine] = {}
+
+    def build(setting) -> Engine:
+        f, lr, _ = setting
+        engine = Engine(lambda: models.filters_cnn(f, data.input_shape, data.num_classes),
+                        lambda: make_optimizer(cfg.optimizer, lr), strategy=strategy, precision=cfg.precision)
+        common.warm_up(engine, data.x_train, data.y_train, cfg.batch_size)
+        return engine
+
+    # one engine per width; learning rates reuse it
+    sweep = EngineSweep(build, seed=cfg.seed, key=lambda s: s[0], lr=lambda s: s[1])
     runs: list[FiltersRun] = []
-    for f, lr, sweeps in cfg.grid():
-        if f not in engines:  # one engine per width; learning rates reuse it
-            set_seed(cfg.seed)
-            engines[f] = Engine(lambda f=f: models.filters_cnn(f, data.input_shape, data.num_classes),
-                                lambda: make_optimizer(cfg.optimizer, lr), strategy=strategy,
-                                precision=cfg.precision)
-            common.warm_up(engines[f], data.x_train, data.y_train, cfg.batch_size)
-        engine = engines[f]
-        engine.reset()
-        engine.set_learning_rate(lr)
-        if progress is not None:
-            progress.start_run(f"F={f} lr={lr:g}")
+    for (f, lr, sweeps), engine in sweep.run(cfg.grid(), label=lambda s: f"F={s[0]} lr={s[1]:g}", progress=progress):
         fit = engine.fit(data.x_train, data.y_train, fit_cfg, eval_data=(data.x_val, data.y_val), hooks=progress)
         test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
         last = fit.final_eval or {}

@@ -10,7 +10,8 @@ Base (its Q1): 784 → 100 (ReLU) → 10, SGD lr 0.1, L2 0.01 on the hidden weig
 - sparsity (Q5): L1 (λ 0.05) vs dropout 0.2, both instead of L2: accuracy, mean |w| of the first hidden layer
   and the share of its weights below 1e-3 in magnitude;
 - norm (Q6): layer normalisation after each hidden layer vs none;
-- l1 (not in the default set): the same L1 λ under every definition of the penalty in :data:`L1_DEFINITIONS`.
+- l1 (not in the default set): the same L1 λ under every definition of the penalty in
+  :data:`dltool.models.penalties.L1_DEFINITIONS`.
 
 Which L1 penalty the report used: λ·Σ|w| added to the batch-mean loss as it stands (Keras' L1 regulariser)
 moves every weight by η·λ = 0.005 per step and leaves 0.54 test accuracy after 50 epochs, far from the
@@ -34,22 +35,12 @@ from typing import Any, Callable
 
 from dltool.errors import UsageError
 from dltool.experiments.mnist import common
+from dltool.models.penalties import L1_DEFINITIONS, REPORT_L1_DIVISOR  # the definitions, shared with the view
 
 STUDIES = ("schedule", "depth", "sparsity", "norm", "l1")
 DEFAULT_STUDIES = ("schedule", "depth", "sparsity", "norm")  # the report's questions 1–3, 5 and 6
 SMALL = 1e-3  # "near zero" threshold for the share of small weights
 DECAY_UNITS = ("epoch", "step")  # what k of α₀/(1 + δ·k) counts
-
-# L1 penalty definitions: name → how λ is applied (B: batch size, N: training images, n: weights in the layer).
-REPORT_L1_DIVISOR = 50  # λ·Σ|w|/50 reproduces report 003's L1 run (evidence in the module doc and docs)
-L1_DEFINITIONS = {
-    "report": f"λ·Σ|w|/{REPORT_L1_DIVISOR}",  # the default: report 003's 94.1 % and mean |w| 0.002
-    "batch": "λ·Σ|w|/B",  # divided by the run's batch size
-    "sum": "λ·Σ|w|",  # Keras' L1 regulariser, added to every batch's mean loss as it stands
-    "mean": "λ·mean|w|",  # λ·Σ|w|/n
-    "dataset": "λ·Σ|w|/N",  # the penalty spread over one epoch's examples
-    "activity": "λ·Σ|h| per example",  # Keras' activity L1 on the hidden outputs (after ReLU), batch mean
-}
 
 # ---- report 003's numbers -------------------------------------------------------------------------------------
 REPORT = "report 003"
@@ -343,7 +334,7 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
 
     from dltool import models
     from dltool.engine.devices import environment, make_strategy
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
     strategy, setup = make_strategy("default")
@@ -358,7 +349,6 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
     for variant, studies in cfg.variants():
         lr = variant.lr if variant.lr is not None else cfg.lr
         l2 = cfg.l2 if variant.l2 is None else variant.l2
-        set_seed(cfg.seed)
 
         def model_fn(v=variant, l2=l2):
             model = models.mlp(data.input_shape, v.hidden, data.num_classes, l2=l2, dropout=v.dropout,
@@ -370,7 +360,7 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
         def optimizer_fn(v=variant, lr=lr):
             return make_optimizer(v.optimizer, learning_rate(cfg, v, lr, steps_per_epoch))
 
-        engine = Engine(model_fn, optimizer_fn, strategy=strategy, precision=cfg.precision)
+        engine = Engine(model_fn, optimizer_fn, strategy=strategy, precision=cfg.precision, seed=cfg.seed)
         if progress is not None:
             progress.start_run(variant.name)
         fit = engine.fit(data.x_train, data.y_train, fit_cfg, eval_data=(data.x_test, data.y_test), hooks=progress)

@@ -14,8 +14,9 @@ rows are identical (0.9102, 0.8779, 0.908), which holds only for zero initial we
 (TF1); with Keras' ε or Glorot initial weights they differ.
 
 Speed: one :class:`~dltool.engine.loop.Engine` (one trace) per optimizer type; its learning rates reuse it via
-``reset()`` + ``set_learning_rate()``. Each setting runs its steps in one compiled call (per epoch
-boundary), so Python is off the step path: the 19 rows take ≈ 13 s here after TensorFlow has started.
+``reset()`` + ``set_learning_rate()`` (:func:`dltool.engine.grid.optimizer_grid`). Each setting runs its steps in
+one compiled call (per epoch boundary), so Python is off the step path: the 19 rows take ≈ 13 s here after
+TensorFlow has started.
 
 Two rows of the report sit at 0.098 (Adam 0.1, RMSProp 0.5): 980/10,000, the share of zeros in the test set,
 which is what argmax returns on NaN logits. The report's loss was −Σ y·log(softmax(z)), which becomes NaN once
@@ -184,13 +185,6 @@ def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
         progress: Any = None) -> SoftmaxResult:
     """Train every setting of the grid; ``on_run`` gets each run as soon as it finishes."""
     cfg.validate()
-    from dltool.engine.loop import quiet_retracing
-
-    with quiet_retracing():  # one engine per optimizer (and momentum): one trace each is expected, not a leak
-        return _run(cfg, on_run, progress)
-
-
-def _run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None, progress: Any) -> SoftmaxResult:
     grid = cfg.grid()
     start = time.perf_counter()
     data = common.load_arrays(cfg.dataset, cfg.data_dir, subset=cfg.subset, test_subset=cfg.test_subset,
@@ -204,8 +198,8 @@ def _run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None, progre
 
     from dltool import models
     from dltool.engine.devices import environment, make_strategy
-    from dltool.engine.loop import Engine, FitConfig, set_seed
-    from dltool.engine.optimizers import make_optimizer
+    from dltool.engine.grid import optimizer_grid, setting_label
+    from dltool.engine.loop import FitConfig
 
     strategy, setup = make_strategy("default")
     loss: Any = "sce" if cfg.loss == "stable" else common.naive_cross_entropy(data.num_classes)
@@ -213,23 +207,13 @@ def _run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None, progre
     fit_cfg = FitConfig(epochs=0, steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed,
                         steps_per_execution=eval_every or cfg.steps, evaluate=False,
                         target_accuracy=cfg.target_accuracy, eval_every=eval_every)
-    engines: dict[tuple[str, float | None], Engine] = {}
+    # one engine (one trace) per optimizer and momentum; its learning rates reuse it
+    sweep = optimizer_grid(lambda: models.softmax(data.input_shape, data.num_classes, INITS[cfg.init]),
+                           seed=cfg.seed, defaults=cfg.optimizer_defaults, loss=loss, classification=True,
+                           strategy=strategy, precision=cfg.precision)
     runs: list[SoftmaxRun] = []
-    for name, lr, momentum in grid:
-        t0 = time.perf_counter()
-        key = (name, momentum)
-        if key not in engines:  # one engine (one trace) per optimizer; its learning rates reuse it
-            set_seed(cfg.seed)
-            engines[key] = Engine(lambda: models.softmax(data.input_shape, data.num_classes, INITS[cfg.init]),
-                                  lambda n=name, m=momentum, r=lr: make_optimizer(
-                                      n, r, momentum=m or 0.9, defaults=cfg.optimizer_defaults),
-                                  loss=loss, classification=True, strategy=strategy, precision=cfg.precision)
-        engine = engines[key]
-        engine.reset()
-        engine.set_learning_rate(lr)
-        label = f"{name} lr={lr:g}" + (f" μ={momentum:g}" if momentum is not None else "")
-        if progress is not None:
-            progress.start_run(label)
+    t0 = time.perf_counter()
+    for (name, lr, momentum), engine in sweep.run(grid, label=lambda s: setting_label(*s), progress=progress):
         fit = engine.fit(data.x_train, data.y_train, fit_cfg,
                          eval_data=(data.x_test, data.y_test) if eval_every else None, hooks=progress)
         test_loss, test_acc = engine.evaluate(data.x_test, data.y_test)
@@ -256,5 +240,6 @@ def _run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None, progre
             progress.end_run(f"test accuracy {acc} ({outcome})")
         if on_run is not None:
             on_run(record)
-    return SoftmaxResult(cfg, data.describe, runs, time.perf_counter() - start, len(engines),
+        t0 = time.perf_counter()
+    return SoftmaxResult(cfg, data.describe, runs, time.perf_counter() - start, sweep.built,
                          environment(setup, precision=cfg.precision))

@@ -160,7 +160,7 @@ def train(config: dict) -> dict:
 
     from dltool import models
     from dltool.engine import devices, workers
-    from dltool.engine.loop import Engine, FitConfig, set_seed
+    from dltool.engine.loop import Engine, FitConfig
     from dltool.engine.optimizers import make_optimizer
 
     info = workers.worker_info()
@@ -174,7 +174,6 @@ def train(config: dict) -> dict:
     k = strategy.num_replicas_in_sync
     data = common.load_arrays(config["dataset"], config.get("data_dir"), subset=config.get("subset"),
                               test_subset=config.get("test_subset"), seed=int(config["seed"]))
-    set_seed(int(config["seed"]))
     l2 = float(config.get("l2") or 0.0)
     extra = {"l2": l2} if config["model"] == "mlp" else {}  # L2 on the MLP's hidden weights (report 003, Q1)
 
@@ -188,7 +187,7 @@ def train(config: dict) -> dict:
         return shards(n_train, k, mode, int(config["seed"]))[i]
 
     engine = Engine(model_fn, lambda: make_optimizer(config["optimizer"], float(config["lr"])), strategy=strategy,
-                    precision=config["precision"])
+                    precision=config["precision"], seed=int(config["seed"]))
     global_batch = int(config["batch_size"]) * k
     label = f"{setup.workers} worker(s) · batch {config['batch_size']} each"
     progress.start_run(label)

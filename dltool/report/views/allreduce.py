@@ -108,13 +108,13 @@ def tables(result):
 
 
 def _human(n: int) -> str:
-    from dltool.experiments.allreduce import human_bytes
+    from dltool.units import human_bytes
 
     return human_bytes(int(n))
 
 
 def _model(fit, size: int) -> float:
-    from dltool.experiments.allreduce import ring_time
+    from dltool.engine.ring import ring_time  # the fitted model's curve between the measured sizes
 
     return ring_time(size, fit.devices, fit.alpha_s, fit.bandwidth)
 
@@ -182,7 +182,7 @@ def plots(result, run_dir: Path) -> list[Path]:
 
 
 def _size_ticks(ax, sizes: list[int]) -> None:
-    from dltool.experiments.allreduce import human_bytes
+    from dltool.units import human_bytes
 
     ax.set_xticks(sizes)
     ax.set_xticklabels([human_bytes(s).replace(" ", "\n") for s in sizes], fontsize=7)

@@ -445,7 +445,7 @@ def mlp_tables(result):
 
 
 def mlp_l1_text(cfg) -> str:
-    from dltool.experiments.mnist.mlp import L1_DEFINITIONS
+    from dltool.models.penalties import L1_DEFINITIONS
 
     return f"λ {cfg.l1:g} as {L1_DEFINITIONS.get(cfg.l1_definition, cfg.l1_definition)} ({cfg.l1_definition})"
 
