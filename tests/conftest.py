@@ -15,21 +15,38 @@ os.environ.setdefault("DLTOOL_CACHE_DIR", tempfile.mkdtemp(prefix="dltool-test-c
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
-def datasets_dir() -> Path | None:
+def datasets_dir(needed: str = "mnist") -> Path | None:
+    """The datasets folder that holds ``needed``: $DLTOOL_DATA_DIR first, then ../shared/datasets."""
     env = os.environ.get("DLTOOL_DATA_DIR")
     for candidate in ([Path(env)] if env else []) + [SHARED_DATASETS]:
-        if (candidate / "mnist").is_dir():
+        if (candidate / needed).is_dir():
             return candidate
     return None
 
 
-@pytest.fixture
-def data_dir(monkeypatch) -> Path:
-    found = datasets_dir()
+def _datasets_with(needed: str, monkeypatch) -> Path:
+    found = datasets_dir(needed)
     if found is None:
-        pytest.skip("real datasets not found: set DLTOOL_DATA_DIR or put them in ../shared/datasets")
+        pytest.skip(f"real dataset {needed}/ not found: set DLTOOL_DATA_DIR or put it in ../shared/datasets")
     monkeypatch.setenv("DLTOOL_DATA_DIR", str(found))
     return found
+
+
+@pytest.fixture
+def data_dir(monkeypatch) -> Path:
+    """The real datasets (MNIST at least), also set as $DLTOOL_DATA_DIR; the test is skipped without them."""
+    return _datasets_with("mnist", monkeypatch)
+
+
+@pytest.fixture
+def mnist_dir(data_dir) -> Path:
+    return data_dir
+
+
+@pytest.fixture
+def cifar_dir(monkeypatch) -> Path:
+    """The datasets folder with the CIFAR-10 sample (cifar-10-sample/), also set as $DLTOOL_DATA_DIR."""
+    return _datasets_with("cifar-10-sample", monkeypatch)
 
 
 @pytest.fixture

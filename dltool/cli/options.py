@@ -57,7 +57,6 @@ Seed = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1,
                                    help="Random seed (0 … 2^32−1); a CPU run with the same seed repeats exactly.")]
 Epochs = Annotated[Optional[int], typer.Option("--epochs", min=1, help="Training epochs (default: the study's).")]
 Steps = Annotated[Optional[int], typer.Option("--steps", min=1, help="Stop each run after this many steps.")]
-BatchSize = Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Global batch size.")]
 PrecisionOpt = Annotated[
     Precision, typer.Option("--precision", help="fp32, bf16 (mixed; fast on CPUs with AMX) or fp16 (mixed; GPUs).")
 ]

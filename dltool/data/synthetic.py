@@ -24,8 +24,6 @@ import numpy as np
 from dltool.errors import MissingError, UsageError
 
 EGGHOLDER_BOUND = 512.0  # the usual search domain is [−512, 512]²
-EGGHOLDER_MIN_X = (512.0, 404.2319)
-EGGHOLDER_MIN_F = -959.6407
 
 
 def line_points(

@@ -239,7 +239,8 @@ def configure_virtual_devices(count: int, device_type: str = "auto", gpu_memory_
         device_type = "GPU" if gpus else "CPU"
     if device_type == "GPU":
         if not gpus:
-            raise MissingError("no GPU to split into virtual devices", "run without --virtual-gpu or on a GPU machine")
+            raise MissingError("no GPU to split into virtual devices",
+                               "without a GPU, --virtual splits the CPU into logical devices; or run on a GPU machine")
         if gpu_memory_mb is None:
             ids = visible_gpu_ids()
             total = gpu_total_memory_mb(ids[0] if ids else 0)

@@ -9,7 +9,6 @@ timed calls, in examples per second.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 
@@ -66,13 +65,3 @@ class StepTimer:
     @property
     def total_seconds(self) -> float:
         return sum(t for _, t in self.calls)
-
-
-class Stopwatch:
-    def __enter__(self):
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
-        return False

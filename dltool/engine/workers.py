@@ -65,8 +65,6 @@ from dltool.errors import ExitCode, MissingError, RunError, UsageError
 HEARTBEAT_S = 2.0  # how often a worker touches its heartbeat file
 HANG_TIMEOUT_S = 60.0
 GRACE_S = 15.0  # after a loss: how long the survivors get to fail on their own before they are stopped
-COLLECTIVE_TIMEOUT_S = None  # CommunicationOptions(timeout_seconds=…): none by default (a debugging aid in TF;
-#                             it also bounds start-up and the first step, and holds a thread per collective)
 
 # environment variables a launched worker sees
 ENV_DIR = "DLTOOL_WORKER_DIR"

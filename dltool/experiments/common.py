@@ -1,4 +1,5 @@
-"""Small pieces every experiment shares: parsing lists of numbers and names, run records, status words."""
+"""Parsing the comma-separated lists that commands take ("0.1,0.01", "1,2,4", "adam,gd"): each typo (not a
+number, out of range, an empty item, an empty list) is one UsageError (exit 2) with an example of the right form."""
 
 from __future__ import annotations
 

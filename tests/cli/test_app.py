@@ -63,6 +63,38 @@ def test_help_and_archcalc_do_not_import_tensorflow():
     assert _modules_after(code).split() == ["False", "False"]
 
 
+def test_help_imports_neither_numpy_nor_tensorflow_nor_an_experiment():
+    """`dltool --help` builds every command's help; cifar-adaptive's equations come from its experiment module
+    (numpy) and are built only for `dltool cifar-adaptive --help`."""
+    code = (
+        "import sys, io, contextlib\n"
+        "from dltool.cli.app import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    code = main(['--help'])\n"
+        "assert code == 0 and 'cifar-adaptive' in out.getvalue(), (code, out.getvalue())\n"
+        "heavy = ('numpy', 'tensorflow', 'keras', 'pandas', 'matplotlib', 'dltool.experiments', 'dltool.engine.loop')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    assert _modules_after(code).strip() == "[]"
+
+
+def test_command_annotations_are_resolved_once_at_start_up():
+    """Typer reads each command's annotations four times; strings would be compiled and evaluated each time."""
+    import typer
+
+    from dltool.cli.app import app
+
+    def callbacks(typer_app: typer.Typer):
+        for info in typer_app.registered_commands:
+            yield info.callback
+        for group in typer_app.registered_groups:
+            yield from callbacks(group.typer_instance)
+
+    found = list(callbacks(app))
+    assert len(found) >= 10
+    assert {f.__name__: a for f in found for a in f.__annotations__.values() if isinstance(a, str)} == {}
+
+
 def test_python_dash_m_entry_point():
     done = subprocess.run([sys.executable, "-m", "dltool", "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and __version__ in done.stdout

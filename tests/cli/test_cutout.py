@@ -4,19 +4,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-@pytest.fixture
-def cifar_dir(monkeypatch) -> Path:
-    if not (DATASETS / "cifar-10-sample").is_dir():
-        pytest.skip("the CIFAR-10 sample is not in ../shared/datasets")
-    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
-    return DATASETS
 
 
 def test_help(cli):

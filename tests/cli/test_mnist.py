@@ -4,27 +4,17 @@ of each kind of bad input. Real MNIST from ../shared/datasets, tiny subsets."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from dltool.cli.app import app
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 runner = CliRunner()
 
 
 def invoke(*args: str):
     return runner.invoke(app, list(args))
-
-
-@pytest.fixture
-def mnist_dir(monkeypatch) -> Path:
-    if not (DATASETS / "mnist").is_dir():
-        pytest.skip("real MNIST is not in ../shared/datasets")
-    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
-    return DATASETS
 
 
 def test_help_lists_every_study():

@@ -3,8 +3,6 @@ and a tiny real run on the CIFAR-10 sample."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,17 +12,6 @@ import keras  # noqa: E402
 from dltool import models  # noqa: E402
 from dltool.errors import UsageError  # noqa: E402
 from dltool.experiments import cifar_adaptive as exp  # noqa: E402
-
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-@pytest.fixture
-def cifar_dir(monkeypatch) -> Path:
-    if not (DATASETS / "cifar-10-sample").is_dir():
-        pytest.skip("the CIFAR-10 sample is not in ../shared/datasets")
-    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
-    return DATASETS
-
 
 # ------------------------------------------------------------------------------------------ dropout scaling
 

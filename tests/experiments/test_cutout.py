@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,16 +15,6 @@ import keras  # noqa: E402
 from dltool.data import augment as A  # noqa: E402
 from dltool.errors import UsageError  # noqa: E402
 from dltool.experiments import cutout as exp  # noqa: E402
-
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-@pytest.fixture
-def cifar_dir(monkeypatch) -> Path:
-    if not (DATASETS / "cifar-10-sample").is_dir():
-        pytest.skip("the CIFAR-10 sample is not in ../shared/datasets")
-    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
-    return DATASETS
 
 
 def test_resnet44_parameter_count():

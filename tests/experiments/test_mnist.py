@@ -5,7 +5,6 @@ pure helpers (curve thinning, one-cycle schedule, evaluation alignment). Real MN
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,17 +13,6 @@ from dltool.errors import UsageError
 from dltool.experiments.mnist import cnn, common, filters, mlp, softmax
 from dltool.experiments.mnist import devices as devices_study
 from dltool.experiments.mnist import workers as workers_study
-
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-
-
-@pytest.fixture
-def mnist_dir(monkeypatch) -> Path:
-    if not (DATASETS / "mnist").is_dir():
-        pytest.skip("real MNIST is not in ../shared/datasets")
-    monkeypatch.setenv("DLTOOL_DATA_DIR", str(DATASETS))
-    return DATASETS
-
 
 # ---- filters study: parameter counts ------------------------------------------------------------------------
 

@@ -32,19 +32,6 @@ from dltool.errors import ExitCode, MissingError, UsageError
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _real_data_dir() -> Path | None:
-    shared = REPO.parent / "shared" / "datasets"
-    if (shared / "mnist").is_dir():
-        return shared
-    env = os.environ.get("DLTOOL_DATA_DIR")
-    return Path(env) if env and Path(env).is_dir() else None
-
-
-REAL = _real_data_dir()
-needs_real = pytest.mark.skipif(REAL is None,
-                                reason="real datasets not found in ../shared/datasets or $DLTOOL_DATA_DIR")
-
-
 # ------------------------------------------------------------------------------------------------------ fixtures
 
 
@@ -586,10 +573,9 @@ def test_data_package_does_not_import_tensorflow(tmp_path):
 # ------------------------------------------------------------------------------------------------ real data
 
 
-@needs_real
-def test_real_mnist_counts_and_mean_pixel():
+def test_real_mnist_counts_and_mean_pixel(data_dir):
     t0 = time.perf_counter()
-    ds = load("mnist", data_dir=REAL)
+    ds = load("mnist", data_dir=data_dir)
     seconds = time.perf_counter() - t0
     assert ds.x_train.shape == (60000, 28, 28, 1) and ds.x_test.shape == (10000, 28, 28, 1)
     assert np.bincount(ds.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -598,17 +584,15 @@ def test_real_mnist_counts_and_mean_pixel():
     assert seconds < 5, f"reading MNIST took {seconds:.2f} s"  # ≈ 0.3 s here; loose bound for slow CI disks
 
 
-@needs_real
-def test_real_fashion_mnist():
-    ds = load("fashion-mnist", data_dir=REAL)
+def test_real_fashion_mnist(data_dir):
+    ds = load("fashion-mnist", data_dir=data_dir)
     assert ds.num_train == 60000 and ds.num_test == 10000
     assert np.bincount(ds.y_train).tolist() == [6000] * 10
     assert np.bincount(ds.y_test).tolist() == [1000] * 10
 
 
-@needs_real
-def test_real_cifar_sample():
-    ds = load("cifar10", data_dir=REAL, validation=0.1, seed=0)
+def test_real_cifar_sample(cifar_dir):
+    ds = load("cifar10", data_dir=cifar_dir, validation=0.1, seed=0)
     assert ds.x_train.shape == (1800, 32, 32, 3) and ds.num_val == 200 and ds.num_test == 1000
     assert ds.num_train + ds.num_val == 2000
     assert ds.class_names == ["airplane", "automobile", "bird", "cat", "deer",

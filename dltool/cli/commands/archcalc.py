@@ -8,8 +8,6 @@ import typer
 
 from dltool.cli import options as opt
 
-SPECIAL = ("inception", "receptive-field", "list")
-
 
 def archcalc(
     network: Annotated[str, typer.Argument(help="alexnet, alexnet-ungrouped, alexnet-torchvision, vgg11, vgg13, "

@@ -77,5 +77,7 @@ def help_text() -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("cifar-adaptive", help=help_text(), short_help="AdaGrad, RMSProp, RMSProp+Nesterov, AdaDelta, Adam "
-                "on a CIFAR-10 MLP, without and with dropout.")(cifar_adaptive)
+    from dltool.cli.commands import help_when_shown  # the equations come from the experiment module (numpy)
+
+    app.command("cifar-adaptive", cls=help_when_shown(help_text), short_help="AdaGrad, RMSProp, RMSProp+Nesterov, "
+                "AdaDelta, Adam on a CIFAR-10 MLP, without and with dropout.")(cifar_adaptive)

@@ -9,10 +9,6 @@ from pathlib import Path
 from dltool.report.tables import Column, TableSpec
 
 
-def _gbs(value) -> str:
-    return "—" if value is None else f"{value / 1e9:.3f}"
-
-
 def _us(value) -> str:
     return "—" if value is None else f"{value * 1e6:,.1f}"
 

@@ -7,10 +7,6 @@ from typing import Any
 from dltool.report.tables import Column
 
 
-def _num(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def _shape(shape) -> str:
     return "×".join(str(v) for v in shape) if shape is not None else "—"
 
