@@ -74,7 +74,7 @@ def test_memcpy_size_does_not_follow_the_largest_message(monkeypatch):
 
 
 def test_quick_preset_has_the_one_device_baseline():
-    from dltool.cli.commands.allreduce import QUICK
+    QUICK = ar.AllreduceConfig.QUICK
 
     assert 1 in QUICK["devices"] and max(QUICK["devices"]) >= 2
 

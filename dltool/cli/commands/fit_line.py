@@ -10,6 +10,7 @@ import typer
 from dltool.cli import options as opt
 
 
+@opt.shared()
 def fit_line(
     optimizers: Annotated[Optional[str], typer.Option("--optimizers", help="Comma-separated: gd, momentum, nesterov, "
                           "adagrad, adadelta, rmsprop, rmsprop-nesterov, adam, ftrl.", show_default=False)] = None,
@@ -32,12 +33,7 @@ def fit_line(
                       "report001-momentum, report001-adam or report001-compare (report 001's exercise-1 sweeps).")]
     = "report000",
     optimizer_defaults: opt.OptimizerDefaults = "tf1",
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    *, run: opt.RunOptions,
 ) -> None:
     """Fit y = w·x + b with each optimizer and learning rate (full batch) and compare.
 
@@ -46,26 +42,17 @@ def fit_line(
     report001-* runs report 001's sweeps instead. Status compares with the least-squares optimum w*, b*:
     converged (loss within 1 % and w, b within 0.01), slow, or diverged.
     """
-    from dltool.cli.sweep import run_sweep
+    from dltool.cli.sweep import launch
     from dltool.experiments import fit_line as exp
     from dltool.experiments.common import parse_floats, parse_names
-    from dltool.report import output
-    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import fit_line as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    cfg = exp.FitLineConfig(
-        optimizers=parse_names(optimizers), lrs=parse_floats(lrs, "--lrs"),
-        momentums=parse_floats(momentums, "--momentums") if momentums.strip() else [],
-        momentum_lrs=parse_floats(momentum_lrs, "--momentum-lrs"), iterations=iterations, points=points,
-        noise=noise, true_w=true_w, true_b=true_b, x_min=x_min, x_max=x_max, csv=csv_file, seed=seed,
-        preset=preset.strip().lower(), optimizer_defaults=optimizer_defaults.strip().lower())
-    grid = cfg.grid()  # validates names and values before TensorFlow starts
-    exp.load_points(cfg)
-    run_dir = None if no_save else new_run_dir("fit-line", out)
-    run_sweep("fit-line", cfg, len(grid), lambda **hooks: exp.run(cfg, **hooks), views, fmt, run_dir,
-              summary=lambda r: dict(x=r.x, y=r.y, lstsq_w=r.lstsq_w, lstsq_b=r.lstsq_b, optimal_loss=r.optimal_loss))
+    cfg = exp.FitLineConfig.from_options(
+        run.quick, optimizers=parse_names(optimizers), lrs=parse_floats(lrs, "--lrs"),
+        momentums=exp.parse_momentums(momentums), momentum_lrs=parse_floats(momentum_lrs, "--momentum-lrs"),
+        iterations=iterations, points=points, noise=noise, true_w=true_w, true_b=true_b, x_min=x_min, x_max=x_max,
+        csv=csv_file, seed=run.seed, preset=opt.name(preset), optimizer_defaults=opt.name(optimizer_defaults))
+    launch("fit-line", cfg, run, exp.run, views)
 
 
 def register(app: typer.Typer) -> None:
