@@ -8,6 +8,16 @@ import typer
 
 from dltool.cli import options as opt
 
+# the longest option declarations, named here so that the command reads as a list of its options
+Orders = Annotated[str, typer.Option(
+    "--orders", help="'all': every ordered sequence of widths is its own network, (16,32) and (32,16) both (143 "
+    "networks by default); 'non-increasing': one per set of widths, widest first (51).")]
+TimeAlone = Annotated[Optional[int], typer.Option(
+    "--time-alone", help="Time each network on its own for this many steps (fastest of 3 bursts, after a warm-up "
+    "call) and extrapolate to the run's steps: the per-network training time of the table and the time plot "
+    "(default 50; --quick 20). 0: off (only the bundle's time ÷ its size, the same for every network of a "
+    "bundle).", show_default=False)]
+
 
 @opt.shared("xla", "quick")
 def eggholder(
@@ -23,9 +33,7 @@ def eggholder(
                       "(default 1,2,3).", show_default=False)] = None,
     budget: Annotated[int, typer.Option("--budget", help="Largest total number of hidden units of a network.")]
     = 512,
-    orders: Annotated[str, typer.Option("--orders", help="'all': every ordered sequence of widths is its own "
-                      "network, (16,32) and (32,16) both (143 networks by default); 'non-increasing': one per "
-                      "set of widths, widest first (51).")] = "all",
+    orders: Orders = "all",
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Training epochs per network "
                       "(default 2,000; --quick 40).", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per SGD step.")] = 1000,
@@ -35,11 +43,7 @@ def eggholder(
     bundle: Annotated[str, typer.Option("--bundle", help="Networks trained side by side in one compiled model: "
                       "a number (1 = one at a time, exact per-network times) or 'auto' (small networks together, "
                       "by multiply-adds).")] = "auto",
-    time_alone: Annotated[Optional[int], typer.Option("--time-alone", help="Time each network on its own for "
-                          "this many steps (fastest of 3 bursts, after a warm-up call) and extrapolate to the run's "
-                          "steps: the per-network training time of the table and the time plot (default 50; "
-                          "--quick 20). 0: off (only the bundle's time ÷ its size, the same for every network of "
-                          "a bundle).", show_default=False)] = None,
+    time_alone: TimeAlone = None,
     max_networks: Annotated[Optional[int], typer.Option("--max-networks", help="Train only the N smallest "
                             "networks of the grid.", show_default=False)] = None,
     bn_recalibrate: Annotated[bool, typer.Option("--bn-recalibrate/--no-bn-recalibrate", help="After training, "

@@ -47,7 +47,7 @@ def list_runs(
 @runs_app.command("show")
 @opt.shared(exclude=("seed", "out", "no_save"), check_out=False)  # --json, --csv, --markdown
 def show(
-    folder: Annotated[Path, typer.Argument(metavar="RUN", help="A run folder (or its results.json).")],
+    folder: Annotated[Path, typer.Argument(metavar="run", help="A run folder (or its results.json).")],
     *, run: opt.RunOptions,
 ) -> None:
     """Print a run's tables again from its results.json (--json: the whole results.json)."""

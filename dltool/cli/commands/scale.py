@@ -8,17 +8,28 @@ import typer
 
 from dltool.cli import options as opt
 
+# the longest option declarations, named here so that the command reads as a list of its options
+Gpus = Annotated[Optional[str], typer.Option(
+    "--gpus", help="Learner counts for mirrored: N measures 1, 2, 4 … up to N; or a list like 1,2,4,8. (default: "
+    "the report's 1,2,4,8,16, without the counts above this machine's GPUs)", show_default=False)]
+Workers = Annotated[Optional[str], typer.Option(
+    "--workers", help="Local worker processes for multiworker: N measures 1, 2, 4 … up to N; or a list. With "
+    "TF_CONFIG set, leave it out to join that cluster. (default: 1,2)", show_default=False)]
+PricePerHour = Annotated[Optional[float], typer.Option(
+    "--price-per-hour", help="US$ per device-hour for the cost column. (default: on real GPUs the report's K80 at "
+    "GCP's $0.45 per GPU-hour; no price, so no cost, for CPU and virtual devices)", show_default=False)]
+Timeout = Annotated[Optional[float], typer.Option(
+    "--timeout", help="Collective timeout in seconds, a debugging aid: it bounds every collective, start-up and "
+    "first step included. (default: none; a lost worker is still found by the health check, a hung one by its "
+    "heartbeat)", show_default=False)]
+
 
 @opt.shared("data_dir", "precision", "xla", "quick")
 def scale(
     strategy: Annotated[str, typer.Option("--strategy", help="mirrored: N devices in one process; multiworker: "
                         "N worker processes (MultiWorkerMirroredStrategy).")] = "mirrored",
-    gpus: Annotated[Optional[str], typer.Option("--gpus", help="Learner counts for mirrored: N measures 1, 2, 4 … "
-                    "up to N; or a list like 1,2,4,8. (default: the report's 1,2,4,8,16, without the counts "
-                    "above this machine's GPUs)", show_default=False)] = None,
-    workers: Annotated[Optional[str], typer.Option("--workers", help="Local worker processes for multiworker: N "
-                       "measures 1, 2, 4 … up to N; or a list. With TF_CONFIG set, leave it out to join that "
-                       "cluster. (default: 1,2)", show_default=False)] = None,
+    gpus: Gpus = None,
+    workers: Workers = None,
     virtual: Annotated[bool, typer.Option("--virtual", help="Split one GPU (or the CPU) into N logical devices; "
                        "every number is labelled virtual.")] = False,
     mode: Annotated[str, typer.Option("--mode", help="strong (global batch fixed), weak (batch per learner "
@@ -40,19 +51,13 @@ def scale(
     warmup_steps: Annotated[Optional[int], typer.Option("--warmup-steps", min=1, help="Steps excluded from "
                             "timing. (default: one compiled call, or 20 % of the steps up to 10)",
                             show_default=False)] = None,
-    price_per_hour: Annotated[Optional[float], typer.Option("--price-per-hour", help="US$ per device-hour for "
-                              "the cost column. (default: on real GPUs the report's K80 at GCP's $0.45 per "
-                              "GPU-hour; no price, so no cost, for CPU and virtual devices)",
-                              show_default=False)] = None,
+    price_per_hour: PricePerHour = None,
     lr: Annotated[float, typer.Option("--lr", help="SGD learning rate (momentum 0.9).")] = 0.01,
     cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", help="mirrored: auto, nccl, "
                                 "hierarchical-copy or reduction-to-one-device.")] = "auto",
     communication: Annotated[str, typer.Option("--communication", help="multiworker: auto, ring or nccl.")]
     = "auto",
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Collective timeout in seconds, a "
-                       "debugging aid: it bounds every collective, start-up and first step included. (default: "
-                       "none; a lost worker is still found by the health check, a hung one by its heartbeat)",
-                       show_default=False)] = None,
+    timeout: Timeout = None,
     *, run: opt.RunOptions,
 ) -> None:
     """Measure strong and weak data-parallel scaling (report 004, Problem 2): throughput, training time, cost,
