@@ -9,17 +9,23 @@ import typer
 
 from dltool.cli import options as opt
 
+# the grid's options, named here so that the command reads as a list of its options
+Optimizers = Annotated[Optional[str], typer.Option(
+    "--optimizers", help="Comma-separated: gd, momentum, nesterov, adagrad, adadelta, rmsprop, rmsprop-nesterov, "
+    "adam, ftrl.", show_default=False)]
+Lrs = Annotated[Optional[str], typer.Option(
+    "--lrs", help="Comma-separated learning rates (with --optimizers: every optimizer × every lr; default 0.01).",
+    show_default=False)]
+Momentums = Annotated[str, typer.Option("--momentums", help="Momentum study values ('' to skip).")]
+MomentumLrs = Annotated[str, typer.Option("--momentum-lrs", help="Learning rates of the momentum study.")]
+
 
 @opt.shared()
 def fit_line(
-    optimizers: Annotated[Optional[str], typer.Option("--optimizers", help="Comma-separated: gd, momentum, nesterov, "
-                          "adagrad, adadelta, rmsprop, rmsprop-nesterov, adam, ftrl.", show_default=False)] = None,
-    lrs: Annotated[Optional[str], typer.Option("--lrs", help="Comma-separated learning rates (with --optimizers: "
-                   "every optimizer × every lr; default 0.01).", show_default=False)] = None,
-    momentums: Annotated[str, typer.Option("--momentums", help="Momentum study values ('' to skip).")]
-    = "0.2,0.4,0.6,0.8",
-    momentum_lrs: Annotated[str, typer.Option("--momentum-lrs", help="Learning rates of the momentum study.")]
-    = "0.01,0.001",
+    optimizers: Optimizers = None,
+    lrs: Lrs = None,
+    momentums: Momentums = "0.2,0.4,0.6,0.8",
+    momentum_lrs: MomentumLrs = "0.01,0.001",
     iterations: Annotated[int, typer.Option("--iterations", min=1, help="Full-batch steps per run.")] = 1000,
     points: Annotated[int, typer.Option("--points", help="Number of generated points.")] = 100,
     noise: Annotated[float, typer.Option("--noise", help="Standard deviation of the noise on y.")] = 1.0,
