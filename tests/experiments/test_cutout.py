@@ -151,3 +151,10 @@ def test_tiny_training_resumes_after_the_finished_m(cifar_dir):
     assert run.final_val_accuracy >= 0.01 and 0 <= run.test_accuracy <= 1
     assert result.parameters == 75_770 and result.dataset["validation"] == 64 and result.dataset["train"] == 128
     assert result.setup_gaps[:2] == ["ResNet-8, not ResNet-44", "128 training images, not 45,000"]
+
+
+def test_quick_preset_yields_to_every_given_value():
+    cfg = exp.CutoutConfig.from_options(True, validation=0.1, depth=44)
+    assert (cfg.validation, cfg.depth, cfg.ms, cfg.subset, cfg.max_epochs) == (0.1, 44, [1, 2], 2_000, 2)
+    assert exp.CutoutConfig.from_options(False, validation=5000.0).validation == 5000  # a count of images: int
+    assert exp.CutoutConfig.from_options(False) == exp.CutoutConfig()
