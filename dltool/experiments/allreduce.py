@@ -39,6 +39,7 @@ import numpy as np
 from dltool import models
 from dltool.engine.ring import ring_time
 from dltool.errors import MissingError, UsageError
+from dltool.experiments.config import ExperimentConfig
 from dltool.units import human_bytes
 
 IMPLEMENTATIONS = ("nccl", "hierarchical-copy", "reduction-to-one-device")
@@ -53,9 +54,9 @@ TRAFFIC_PER_SIZE = 2 * GIB  # timed calls per size = clamp(traffic / S, 3, itera
 MEMCPY_BYTES = 256 * MIB
 
 
-def parse_size(text: str | int, option: str = "--max-size") -> int:
-    """'4K', '256M', '1G', '4096' → bytes (binary multiples)."""
-    if isinstance(text, int):
+def parse_size(text: str | int | None, option: str = "--max-size") -> int | None:
+    """'4K', '256M', '1G', '4096' → bytes (binary multiples); None (not given) stays None."""
+    if text is None or isinstance(text, int):
         return text
     raw = str(text).strip().upper().removesuffix("B").removesuffix("I")
     scale = 1
@@ -76,7 +77,13 @@ def bus_factor(n: int) -> float:
 
 
 @dataclass
-class AllreduceConfig:
+class AllreduceConfig(ExperimentConfig):
+    # --quick: 1 device is the training baseline ("vs 1 device"), 2 virtual devices the smallest all-reduce
+    QUICK = dict(devices=[1, 2], virtual=True, max_bytes=256 * KIB, model="softmax", train_steps=4,
+                 per_device_batch=16, iterations=3, communications=["ring"])
+    SUMMARY = ("bus", "train", "fits", "memcpy_bandwidth", "memcpy_bytes", "notes", "gradient_tensors",
+               "gradient_bytes")
+
     devices: list[int] | None = None  # MirroredStrategy device counts; None: 1, 2, 4, 8
     virtual: bool = False
     implementations: list[str] | None = None  # None: all three
@@ -120,6 +127,10 @@ class AllreduceConfig:
                              "use e.g. --timeout 600, or leave it out for no collective timeout")
         self.model = models.canonical(self.model, models.THROUGHPUT_MODELS, "scale")
         return devices
+
+    def total_runs(self) -> int:
+        mirrored = sum(len(self.implementations) if n > 1 else 1 for n in self.validate())
+        return mirrored + (len(self.communications) if self.workers >= 2 else 0)
 
     def sizes(self) -> list[int]:
         out, size = [], self.min_bytes

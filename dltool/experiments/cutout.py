@@ -40,11 +40,12 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.experiments.config import ExperimentConfig
 
 DEFAULT_MS = (1, 2, 4, 8, 16, 32)
 DEPTH = 44
@@ -55,27 +56,27 @@ LR_SCHEDULES = ("step", "constant")  # step: ÷10 at 50 % and 75 % of max_epochs
 # the assignment's set-up (report 004, problem 4): ResNet-44, batch 64, He et al.'s augmentation, M = 2…32 beside
 # the M = 1 baseline, at most 100 epochs, target 94 %; CIFAR-10's 50,000 training images less our 10 % validation
 ASSIGNMENT = dict(depth=DEPTH, batch_size=64, ms=(2, 4, 8, 16, 32), max_epochs=100, target=0.94, train=45_000)
-# --quick: a demo that learns within a minute on 2 CPU cores (see the module doc); explicit options win
-QUICK = dict(ms=[1, 2], depth=8, subset=2_000, validation=500, max_epochs=2, lr_schedule="constant")
 
 
 # ------------------------------------------------------------------------------------------------------ show
 
 @dataclass
-class ShowConfig:
+class ShowConfig(ExperimentConfig):
     n: int = 2
     size: int = 16
     split: str = "train"  # train | test
     data_dir: Path | None = None
     seed: int = 0
 
-    def check(self) -> None:
+    def validate(self) -> None:
         if self.n < 1 or self.n > 64:
             raise UsageError(f"-n must be between 1 and 64, got {self.n}", "use e.g. -n 2")
         if not 1 <= self.size <= 32:
             raise UsageError(f"--size must be between 1 and 32 pixels, got {self.size}", "use e.g. --size 16")
         if self.split not in ("train", "test"):
             raise UsageError(f"--split must be train or test, got {self.split!r}", "use --split train")
+
+    check = validate  # the name show() calls
 
 
 @dataclass
@@ -127,7 +128,13 @@ def show(cfg: ShowConfig) -> ShowResult:
 # ----------------------------------------------------------------------------------------------------- train
 
 @dataclass
-class CutoutConfig:
+class CutoutConfig(ExperimentConfig):
+    # --quick: a demo that learns within a minute on 2 CPU cores (see the module doc); given options win
+    QUICK = dict(ms=[1, 2], depth=8, subset=2_000, validation=500, max_epochs=2, lr_schedule="constant")
+    SUMMARY = ("dataset", "parameters", "resumed", "trainable_parameters", "setup_gaps")
+    #: Ms already finished in a run folder being resumed: not trained again, not counted (not a setting)
+    finished: ClassVar[tuple[int, ...]] = ()
+
     ms: list[int] = field(default_factory=lambda: list(DEFAULT_MS))  # 1: the baseline, ≥ 2: batch augmentation
     target: float = 0.94  # validation accuracy that stops a run
     max_epochs: int = 100
@@ -145,7 +152,7 @@ class CutoutConfig:
     xla: bool = False
     seed: int = 0
 
-    def check(self) -> None:
+    def validate(self) -> None:
         if not self.ms:
             raise UsageError("--ms is empty", "use e.g. --ms 1,2,4,8,16,32")
         if any(m < 1 for m in self.ms) or len(set(self.ms)) != len(self.ms):
@@ -167,6 +174,16 @@ class CutoutConfig:
             raise UsageError(f"--depth must be 6n+2 (20, 32, 44, 56, 110), got {self.depth}", "use --depth 44")
         if not self.validation or self.validation <= 0:
             raise UsageError("cutout needs a validation set", "use e.g. --validation 0.1 or --validation 5000")
+        if self.validation >= 1 and self.validation == int(self.validation):
+            self.validation = int(self.validation)  # a count of images, not a fraction
+
+    check = validate  # the name train() calls
+
+    def total_runs(self) -> int:
+        return len([m for m in self.ms if m not in self.finished])
+
+    def prepare(self) -> tuple:
+        return load_data(self)  # missing data fails before a run folder is made
 
 
 @dataclass

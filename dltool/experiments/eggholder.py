@@ -47,6 +47,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.experiments.config import ExperimentConfig
 
 WIDTHS = (16, 32, 64, 128, 256, 512)
 LAYERS = (1, 2, 3)
@@ -63,12 +64,15 @@ SURFACE_GRID = 101  # points per side of the grid on which the best networks' su
 
 TIME_ALONE_STEPS = 50  # steps of each timed burst of a network alone (after one warm-up call), best of 3 bursts
 TIME_ALONE_REPEATS = 3
-QUICK = dict(samples=5_000, epochs=40, widths=[32, 128], time_alone=20)  # 14 networks, under a minute
 RECALIBRATION_SAMPLES = 10_000  # training examples whose statistics become the BN layers' inference statistics
 
 
 @dataclass
-class EggholderConfig:
+class EggholderConfig(ExperimentConfig):
+    QUICK = dict(samples=5_000, epochs=40, widths=[32, 128], time_alone=20)  # 14 networks, under a minute
+    SUMMARY = ("n_train", "n_test", "y_mean", "y_std", "constant_rmse", "noise_floor", "best", "bundles",
+               "total_seconds", "networks_per_hour", "timing_seconds", "run_steps", "time_definitions")
+
     samples: int = 100_000  # uniform samples on [−512, 512]², split train/test
     test_fraction: float = 0.2
     noise_std: float = 0.3  # standard deviation of the Gaussian noise added to f
@@ -114,6 +118,14 @@ class EggholderConfig:
             raise UsageError(f"--time-alone must be ≥ 0 steps, got {self.time_alone}", "use e.g. --time-alone 50")
         if self.max_networks is not None and self.max_networks < 1:
             raise UsageError(f"--max-networks must be ≥ 1, got {self.max_networks}", "use e.g. --max-networks 10")
+        self.networks()  # the grid (widths, layers, budget, orders), before TensorFlow and the run folder
+
+    def total_runs(self) -> int:
+        return len(self.bundles())
+
+    def summary(self, result: Any) -> dict[str, Any]:
+        doc = result.to_dict()  # bundles as plain dicts
+        return {key: doc[key] for key in self.SUMMARY}
 
     def networks(self) -> list[tuple[int, ...]]:
         """The grid, validated: width sequences sorted by parameter count (then depth, widths)."""
@@ -124,6 +136,16 @@ class EggholderConfig:
     def bundles(self) -> list[list[tuple[int, ...]]]:
         """The networks grouped into the bundles that train together (one compiled model each)."""
         return plan_bundles(self.networks(), self.bundle)
+
+
+def parse_bundle(text: str | None) -> int | None:
+    """--bundle: 'auto' (or not given) → None, '8' → 8."""
+    if text is None or text.strip().lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"--bundle got {text!r}", "give a whole number ≥ 1 or 'auto'") from None
 
 
 def enumerate_networks(widths, layers, budget: int = BUDGET, orders: str = "all") -> list[tuple[int, ...]]:

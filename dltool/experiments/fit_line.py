@@ -28,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.experiments.config import ExperimentConfig
 
 DEFAULT_GRID: list[tuple[str, float, float | None]] = (
     [("gd", lr, None) for lr in (0.01, 0.001, 0.0001, 0.3)]
@@ -48,11 +49,13 @@ PRESET_NAMES = ("report000", *PRESETS)
 
 
 @dataclass
-class FitLineConfig:
+class FitLineConfig(ExperimentConfig):
+    SUMMARY = ("x", "y", "lstsq_w", "lstsq_b", "optimal_loss")
+
     optimizers: list[str] | None = None  # None: the reports' grid
     lrs: list[float] | None = None  # with optimizers: every optimizer × every lr
-    momentums: list[float] | None = None  # momentum study values (None: 0.2, 0.4, 0.6, 0.8; [] to skip)
-    momentum_lrs: list[float] | None = None  # learning rates of the momentum study (None: 0.01, 0.001)
+    momentums: list[float] | None = field(default_factory=lambda: list(MOMENTUM_VALUES))  # [] skips the study
+    momentum_lrs: list[float] | None = field(default_factory=lambda: list(MOMENTUM_LRS))  # of the momentum study
     iterations: int = 1000  # full-batch steps per run
     points: int = 100
     noise: float = 1.0  # standard deviation of the noise added to y
@@ -88,6 +91,30 @@ class FitLineConfig:
                 raise UsageError(f"momentum must be in (0, 1), got {m}", "use e.g. --momentums 0.2,0.4,0.6,0.8")
         runs += [("momentum", check_lr(lr), m) for lr in (self.momentum_lrs or MOMENTUM_LRS) for m in momentums]
         return runs
+
+    @classmethod
+    def from_options(cls, quick: bool = False, **given: Any) -> "FitLineConfig":
+        """Defaults ← given, validated. No --quick preset here: the field ``preset`` (the grid's name) hides
+        :meth:`ExperimentConfig.preset` on this class."""
+        cfg = cls(**{k: v for k, v in given.items() if v is not None})
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        self.grid()  # names, learning rates, momentums and the preset
+
+    def total_runs(self) -> int:
+        return len(self.grid())
+
+    def prepare(self) -> None:
+        load_points(self)  # a bad value or a missing --points-csv fails before the run folder; run() reads them
+
+
+def parse_momentums(text: str | None) -> list[float] | None:
+    """--momentums: "0.2,0.4" → [0.2, 0.4]; "" → [] (no momentum study); None (not given) stays None."""
+    from dltool.experiments.common import parse_floats
+
+    return [] if text is not None and not text.strip() else parse_floats(text, "--momentums")
 
 
 @dataclass

@@ -45,6 +45,7 @@ from typing import Any, Callable
 
 from dltool import models
 from dltool.errors import MissingError, RunError, UsageError
+from dltool.experiments.config import ExperimentConfig
 
 REPORT_SOURCE = "report 004, Problem 2"
 DEFAULT_LEARNERS = (1, 2, 4, 8, 16)  # the report's learner counts
@@ -92,8 +93,28 @@ def canonical_dataset(name: str) -> str:
     return key
 
 
+def expand_counts(text: str | None, option: str) -> list[int] | None:
+    """'4' → 1, 2, 4 (powers of two up to N, and N); '1,2,8' → exactly those; None (not given) stays None."""
+    from dltool.experiments.common import parse_ints
+
+    if text is None:
+        return None
+    values = parse_ints(text, option)
+    if "," in text:
+        return sorted(set(values))
+    top = values[0]
+    counts = [1 << k for k in range(top.bit_length()) if (1 << k) <= top]
+    return sorted(set(counts + [top]))
+
+
 @dataclass
-class ScaleConfig:
+class ScaleConfig(ExperimentConfig):
+    # --quick: the report's batches (256 strong, 64 per learner weak) on a small model, 1 and 2 learners (virtual
+    # ones with mirrored: see preset), 8 steps a job
+    QUICK = dict(learners=[1, 2], model="deep_mnist_cnn", dataset="synthetic", steps=8)
+    SUMMARY = ("baseline_learners", "price_per_hour", "price_source", "device_kind", "parameters",
+               "training_time_basis", "report", "differences", "definitions")
+
     strategy: str = "mirrored"  # mirrored | multiworker
     learners: list[int] | None = None  # device counts (mirrored) or worker counts (multiworker); None: the report's
     virtual: bool = False  # logical devices split from one GPU or the CPU
@@ -120,6 +141,59 @@ class ScaleConfig:
     data_dir: str | None = None
     join: bool = False  # multiworker: this process is a task of the cluster TF_CONFIG describes
 
+    @classmethod
+    def from_options(cls, quick: bool = False, *, gpus: str | None = None, workers: str | None = None,
+                     **given: Any) -> "ScaleConfig":
+        """The CLI's flags: ``gpus`` counts the devices of mirrored, ``workers`` the local worker processes of
+        multiworker (both as :func:`expand_counts` reads them); with TF_CONFIG set, multiworker joins that
+        cluster (``join``) instead of starting workers. Not given: mirrored's counts are the report's, fitted to
+        the machine by :func:`run` (None); multiworker's are 1, 2."""
+        import os
+
+        from dltool.engine.devices import COMMUNICATIONS, CROSS_DEVICE_OPS  # names only; no TensorFlow import
+
+        if given.get("cross_device_ops") is not None:
+            given["cross_device_ops"] = name = given["cross_device_ops"].strip().lower().replace("_", "-")
+            if name not in CROSS_DEVICE_OPS:
+                raise UsageError(f"unknown --cross-device-ops {name!r}", f"choose one of {', '.join(CROSS_DEVICE_OPS)}")
+        if given.get("communication") is not None:
+            given["communication"] = name = given["communication"].strip().lower()
+            if name not in COMMUNICATIONS:
+                raise UsageError(f"unknown --communication {name!r}", f"choose one of {', '.join(COMMUNICATIONS)}")
+        strategy = given.get("strategy") or cls.strategy
+        if strategy == "multiworker" and gpus is not None:
+            raise UsageError("--gpus counts devices of --strategy mirrored", "use --workers N with multiworker")
+        if strategy == "mirrored" and workers is not None:
+            raise UsageError("--workers starts worker processes for --strategy multiworker",
+                             "add --strategy multiworker, or use --gpus N with mirrored")
+        given["join"] = strategy == "multiworker" and bool(os.environ.get("TF_CONFIG"))
+        if given["join"] and workers is not None:
+            raise UsageError("TF_CONFIG is set, so this process joins that cluster; --workers would start another",
+                             "unset TF_CONFIG to start local workers, or leave out --workers")
+        if strategy == "mirrored":
+            given["learners"] = expand_counts(gpus, "--gpus")
+        else:
+            given["learners"] = expand_counts(workers, "--workers") or (None if quick else [1, 2])
+        return super().from_options(quick, **given)
+
+    @classmethod
+    def preset(cls, quick: bool, given: dict[str, Any]) -> dict[str, Any]:
+        """--quick with mirrored splits the CPU (or one GPU) into virtual learners."""
+        mirrored = (given.get("strategy") or cls.strategy) == "mirrored"
+        return {**cls.QUICK, "virtual": True} if quick and mirrored else super().preset(quick, given)
+
+    def total_runs(self) -> int:
+        return 1 if self.join else sum(len(self.measurements(n)) for n in self.validate())
+
+    def prepare(self) -> None:
+        if self.dataset != "synthetic":  # missing data: exit 3 now, before TensorFlow and before the run folder
+            from dltool.data.sources import check_available
+
+            check_available(self.dataset, self.data_dir)
+
+    def summary(self, result: Any) -> dict[str, Any]:
+        return {"summary": list(result.runs), **super().summary(result)}
+
     def validate(self) -> list[int]:
         """Checks every value (UsageError) and returns the learner counts, sorted."""
         from dltool.engine import devices  # no TensorFlow: these checks run before it is imported
@@ -129,6 +203,7 @@ class ScaleConfig:
             raise UsageError(f"unknown mode {self.mode!r}", "use --mode strong, weak or both")
         self.model = models.canonical(self.model, models.THROUGHPUT_MODELS, "scale")
         self.dataset = canonical_dataset(self.dataset)
+        self.data_dir = str(self.data_dir) if self.data_dir else None
         learners = sorted(set(self.learners or DEFAULT_LEARNERS))
         if any(n < 1 for n in learners):
             raise UsageError(f"learner counts must be ≥ 1, got {learners}", "use e.g. --gpus 1,2,4")

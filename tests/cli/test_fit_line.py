@@ -101,3 +101,12 @@ def test_bad_values_exit_2(cli, args, needle):
 def test_missing_csv_is_exit_3(cli, tmp_path):
     result = cli("fit-line", "--points-csv", str(tmp_path / "nope.csv"), "--no-save")
     assert result.exit_code == 3
+
+
+def test_config_from_options_keeps_the_grid_preset_and_momentum_defaults():
+    from dltool.experiments import fit_line
+
+    cfg = fit_line.FitLineConfig.from_options(preset="report001-gd", momentums=None)
+    assert cfg.preset == "report001-gd" and cfg.momentums == [0.2, 0.4, 0.6, 0.8]
+    assert fit_line.parse_momentums("") == [] and fit_line.parse_momentums(None) is None
+    assert fit_line.parse_momentums("0.5") == [0.5]

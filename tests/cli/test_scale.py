@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dltool.cli.commands.scale import expand_counts
+from dltool.experiments.scale import expand_counts
 
 TINY = ["--model", "softmax", "--dataset", "synthetic", "--steps", "8", "--batch-size", "64",
         "--per-learner-batch", "32"]

@@ -74,7 +74,7 @@ def test_memcpy_size_does_not_follow_the_largest_message(monkeypatch):
 
 
 def test_quick_preset_has_the_one_device_baseline():
-    from dltool.cli.commands.allreduce import QUICK
+    QUICK = ar.AllreduceConfig.QUICK
 
     assert 1 in QUICK["devices"] and max(QUICK["devices"]) >= 2
 
@@ -139,3 +139,10 @@ def test_training_throughput_rows():
     assert one.throughput > 0 and two.throughput > 0 and one.speedup == pytest.approx(1.0)
     assert two.speedup == pytest.approx(two.throughput / one.throughput)
     assert two.efficiency == pytest.approx(two.speedup / 2)
+
+
+def test_quick_preset_and_sizes_not_given():
+    cfg = ar.AllreduceConfig.from_options(True, max_bytes=ar.parse_size(None))
+    assert cfg.virtual and cfg.max_bytes == 256 << 10 and (cfg.train_steps, cfg.per_device_batch) == (4, 16)
+    assert ar.AllreduceConfig.from_options(True, max_bytes=ar.parse_size("1M")).max_bytes == 1 << 20
+    assert ar.AllreduceConfig.from_options(False).max_bytes == 256 << 20

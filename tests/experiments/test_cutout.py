@@ -76,17 +76,17 @@ def test_show_on_two_real_images(cifar_dir):
 
 
 def test_config_checks():
-    exp.CutoutConfig().check()
+    exp.CutoutConfig().validate()
     for kwargs in (dict(ms=[]), dict(ms=[0, 2]), dict(ms=[2, 2]), dict(target=0.0), dict(target=1.5),
                    dict(lr=-0.1), dict(momentum=1.0), dict(cutout_size=0), dict(depth=45), dict(validation=0),
                    dict(lr_schedule="cosine")):
         with pytest.raises(UsageError):
-            exp.CutoutConfig(**kwargs).check()
+            exp.CutoutConfig(**kwargs).validate()
 
 
 def test_setup_gaps_name_every_difference_from_the_assignment():
     assert exp.setup_gaps(exp.CutoutConfig(), 45_000) == []  # the defaults are the assignment's set-up
-    quick = exp.CutoutConfig(**exp.QUICK)
+    quick = exp.CutoutConfig(**exp.CutoutConfig.QUICK)
     assert exp.setup_gaps(quick, 1_500) == [
         "ResNet-8, not ResNet-44", "1,500 training images, not 45,000", "2 epochs, not up to 100",
         "constant η, not ÷10 at 50 % and 75 % of the epochs", "without M = 4, 8, 16, 32"]
@@ -140,3 +140,10 @@ def test_tiny_training_resumes_after_the_finished_m(cifar_dir):
     assert run.final_val_accuracy >= 0.01 and 0 <= run.test_accuracy <= 1
     assert result.parameters == 75_770 and result.dataset["validation"] == 64 and result.dataset["train"] == 128
     assert result.setup_gaps[:2] == ["ResNet-8, not ResNet-44", "128 training images, not 45,000"]
+
+
+def test_quick_preset_yields_to_every_given_value():
+    cfg = exp.CutoutConfig.from_options(True, validation=0.1, depth=44)
+    assert (cfg.validation, cfg.depth, cfg.ms, cfg.subset, cfg.max_epochs) == (0.1, 44, [1, 2], 2_000, 2)
+    assert exp.CutoutConfig.from_options(False, validation=5000.0).validation == 5000  # a count of images: int
+    assert exp.CutoutConfig.from_options(False) == exp.CutoutConfig()

@@ -206,3 +206,15 @@ def test_a_diverging_bundle_is_retrained_one_network_at_a_time():
 def test_bad_config_is_a_usage_error(kwargs):
     with pytest.raises(UsageError):
         exp.EggholderConfig(**kwargs).validate()
+
+
+def test_config_defaults_quick_preset_and_bundle_option():
+    cfg = exp.EggholderConfig.from_options(False)
+    assert (cfg.samples, cfg.epochs, cfg.time_alone, cfg.widths) == (100_000, 2000, 50, None)
+    cfg = exp.EggholderConfig.from_options(True, epochs=3)
+    assert (cfg.samples, cfg.epochs, cfg.time_alone, cfg.widths) == (5_000, 3, 20, [32, 128])
+    assert exp.parse_bundle(None) is None and exp.parse_bundle(" Auto ") is None and exp.parse_bundle("8") == 8
+    with pytest.raises(UsageError, match="--bundle"):
+        exp.parse_bundle("many")
+    with pytest.raises(UsageError, match="budget"):  # the grid is checked with the options, before any folder
+        exp.EggholderConfig.from_options(False, widths=[512], layers=[2])

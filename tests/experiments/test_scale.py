@@ -233,3 +233,24 @@ def test_resnet_on_real_fashion_mnist_through_the_adaptation(data_dir):
     assert result.input_adaptation and "zero-pad 2 px" in result.input_adaptation
     assert result.parameters == 271_098  # ResNet-20 at 32×32×3; the adaptation layers have no weights
     assert run.steps_per_epoch == 60000 // 32 and run.status == "finished" and math.isfinite(run.final_loss)
+
+
+def test_config_from_options_owns_the_flag_rules(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    cfg = scale.ScaleConfig.from_options(True)
+    assert cfg.virtual and cfg.learners == [1, 2] and (cfg.model, cfg.dataset, cfg.steps) == ("deep_mnist_cnn",
+                                                                                             "synthetic", 8)
+    cfg = scale.ScaleConfig.from_options(True, strategy="multiworker")
+    assert not cfg.virtual and cfg.learners == [1, 2] and not cfg.join  # virtual devices are mirrored's
+    assert scale.ScaleConfig.from_options(False, strategy="multiworker").learners == [1, 2]
+    assert scale.ScaleConfig.from_options(False).learners is None  # the report's, fitted to the machine by run()
+    cfg = scale.ScaleConfig.from_options(True, gpus="4", model="mlp", cross_device_ops="Reduction_To_One_Device")
+    assert cfg.learners == [1, 2, 4] and cfg.model == "mlp" and cfg.cross_device_ops == "reduction-to-one-device"
+    for bad in (dict(strategy="multiworker", gpus="2"), dict(workers="2"), dict(cross_device_ops="foo"),
+                dict(strategy="multiworker", communication="foo")):
+        with pytest.raises(UsageError):
+            scale.ScaleConfig.from_options(False, **bad)
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}')
+    assert scale.ScaleConfig.from_options(False, strategy="multiworker").join
+    with pytest.raises(UsageError, match="TF_CONFIG"):
+        scale.ScaleConfig.from_options(False, strategy="multiworker", workers="2")

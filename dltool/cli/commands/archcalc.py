@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from dltool.cli import options as opt
+
+
+def _inception_option(flag: str, text: str) -> Any:
+    """An option of 'archcalc inception' only: in that help panel, None when not given."""
+    return Annotated[Optional[int], typer.Option(flag, help=f"inception: {text}", rich_help_panel="inception",
+                                                 show_default=False)]
+
+
+F1 = _inception_option("--f1", "1×1 filters (report-004: 128).")
+F3 = _inception_option("--f3", "3×3 filters (report-004: 192).")
+F5 = _inception_option("--f5", "5×5 filters (report-004: 96).")
+Reduce3 = _inception_option("--reduce3", "1×1 reducer filters before the 3×3 (report-004: 64).")
+Reduce5 = _inception_option("--reduce5", "1×1 reducer filters before the 5×5 (report-004: 64).")
+Reduce = _inception_option("--reduce", "shortcut that sets --reduce3 and --reduce5 to the same value.")
+PoolProj = _inception_option("--pool-proj", "1×1 filters after the pool (report-004: 64).")
 
 
 def archcalc(
@@ -26,24 +41,8 @@ def archcalc(
         "--preset", help="inception: a named module — report-004 (the default: 32x32x256, Figure 1's filters) or "
         "googlenet-3a (Szegedy et al. 2015, Table 1). Options given beside it override its sizes.",
         rich_help_panel="inception", show_default=False)] = None,
-    f1: Annotated[Optional[int], typer.Option("--f1", help="inception: 1×1 filters (report-004: 128).",
-                                              rich_help_panel="inception", show_default=False)] = None,
-    f3: Annotated[Optional[int], typer.Option("--f3", help="inception: 3×3 filters (report-004: 192).",
-                                              rich_help_panel="inception", show_default=False)] = None,
-    f5: Annotated[Optional[int], typer.Option("--f5", help="inception: 5×5 filters (report-004: 96).",
-                                              rich_help_panel="inception", show_default=False)] = None,
-    reduce3: Annotated[Optional[int], typer.Option("--reduce3", help="inception: 1×1 reducer filters before the "
-                                                   "3×3 (report-004: 64).", rich_help_panel="inception",
-                                                   show_default=False)] = None,
-    reduce5: Annotated[Optional[int], typer.Option("--reduce5", help="inception: 1×1 reducer filters before the "
-                                                   "5×5 (report-004: 64).", rich_help_panel="inception",
-                                                   show_default=False)] = None,
-    reduce: Annotated[Optional[int], typer.Option("--reduce", help="inception: shortcut that sets --reduce3 and "
-                                                  "--reduce5 to the same value.", rich_help_panel="inception",
-                                                  show_default=False)] = None,
-    pool_proj: Annotated[Optional[int], typer.Option("--pool-proj", help="inception: 1×1 filters after the pool "
-                                                     "(report-004: 64).", rich_help_panel="inception",
-                                                     show_default=False)] = None,
+    f1: F1 = None, f3: F3 = None, f5: F5 = None, reduce3: Reduce3 = None, reduce5: Reduce5 = None,
+    reduce: Reduce = None, pool_proj: PoolProj = None,
     layers: Annotated[int, typer.Option("--layers", "-n", help="receptive-field: number of stacked convolutions.",
                                         rich_help_panel="receptive-field")] = 3,
     kernel: Annotated[int, typer.Option("--kernel", "-f", help="receptive-field: kernel size F.",
@@ -63,49 +62,63 @@ def archcalc(
     dltool archcalc vgg19 --json | jq .total_params
     """
     from dltool import archcalc as ac
-    from dltool.errors import UsageError
     from dltool.report import output
     from dltool.report.views import archcalc as views
 
     fmt = output.choose_format(json_, csv_, markdown)
+    inception = dict(f1=f1, f3=f3, f5=f5, reduce=reduce, reduce3=reduce3, reduce5=reduce5, pool_proj=pool_proj)
+    key = _check(network, batch_size, dtype, dict(preset=preset, **inception))
+    if key == "list":
+        return _list(fmt)
+    if key == "inception":
+        cfg = ac.inception_config(preset, ac.parse_input(input_) if input_ else None, **inception)
+        comparison = ac.inception(*cfg.input_shape, **cfg.filters())
+        return _emit(views.inception(comparison), comparison.to_dict(), fmt)
+    if key in ("receptive-field", "receptive_field", "rf"):
+        stacked = ac.stacked_receptive_field(layers, kernel)
+        return _emit(views.receptive(stacked), stacked.to_dict(), fmt)
+    report = _report(network, input_, bias)
+    _emit(views.network(report, batch_size, dtype, formulas), report.to_dict(batch_size, dtype), fmt)
+
+
+def _emit(view: tuple, doc: dict, fmt) -> None:
+    """Print a view's (tables, footer), or ``doc`` with --json."""
+    from dltool.report import output
+
+    tables, footer = view
+    output.emit(tables, doc, fmt, footer)
+
+
+def _check(network: str, batch_size: int, dtype: str, inception: dict) -> str:
+    """The network's key, once every option is checked (before anything is built): inception's options only
+    with 'inception'."""
+    from dltool.archcalc.core import normalize_dtype
+    from dltool.errors import UsageError
+
     if batch_size < 1:
         raise UsageError(f"--batch-size must be ≥ 1, got {batch_size}", "use e.g. --batch-size 32")
-    from dltool.archcalc.core import normalize_dtype
-
     normalize_dtype(dtype)  # an unknown --dtype is refused before anything is built
     key = network.strip().lower()
-    inception_options = {"--preset": preset, "--f1": f1, "--f3": f3, "--f5": f5, "--reduce": reduce,
-                         "--reduce3": reduce3, "--reduce5": reduce5, "--pool-proj": pool_proj}
-    given = [name for name, value in inception_options.items() if value is not None]
+    given = [f"--{name.replace('_', '-')}" for name, value in inception.items() if value is not None]
     if given and key != "inception":
         raise UsageError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only to "
                          f"'dltool archcalc inception', not to {network!r}",
                          f"leave {'it' if len(given) == 1 else 'them'} out, or run 'dltool archcalc inception'")
-    if key == "list":
-        from dltool.report.tables import Column, TableSpec
+    return key
 
-        rows = [{"name": n, "description": ac.NETWORKS[n].description} for n in ac.known_names()]
-        doc = {"networks": rows, "also": ["inception", "receptive-field", "any Keras application", "a .keras file"]}
-        output.emit([TableSpec("Built-in networks", [Column("name", "name", justify="left"),
-                                                     Column("description", "description", justify="left")], rows,
-                               notes=["Also: inception (--preset report-004 or googlenet-3a), receptive-field, "
-                                      "any Keras application by name (e.g. resnet50), a .keras file."])], doc, fmt)
-        return
-    if key == "inception":
-        cfg = ac.inception_config(preset, ac.parse_input(input_) if input_ else None, f1=f1, f3=f3, f5=f5,
-                                  pool_proj=pool_proj, reduce=reduce, reduce3=reduce3, reduce5=reduce5)
-        comparison = ac.inception(*cfg.input_shape, **cfg.filters())
-        tables, footer = views.inception(comparison)
-        output.emit(tables, comparison.to_dict(), fmt, footer)
-        return
-    if key in ("receptive-field", "receptive_field", "rf"):
-        stacked = ac.stacked_receptive_field(layers, kernel)
-        tables, footer = views.receptive(stacked)
-        output.emit(tables, stacked.to_dict(), fmt, footer)
-        return
-    report = _report(network, input_, bias)
-    tables, footer = views.network(report, batch_size, dtype, formulas)
-    output.emit(tables, report.to_dict(batch_size, dtype), fmt, footer)
+
+def _list(fmt) -> None:
+    """'archcalc list': the built-in networks and what else the command takes."""
+    from dltool import archcalc as ac
+    from dltool.report import output
+    from dltool.report.tables import Column, TableSpec
+
+    rows = [{"name": n, "description": ac.NETWORKS[n].description} for n in ac.known_names()]
+    doc = {"networks": rows, "also": ["inception", "receptive-field", "any Keras application", "a .keras file"]}
+    output.emit([TableSpec("Built-in networks", [Column("name", "name", justify="left"),
+                                                 Column("description", "description", justify="left")], rows,
+                           notes=["Also: inception (--preset report-004 or googlenet-3a), receptive-field, "
+                                  "any Keras application by name (e.g. resnet50), a .keras file."])], doc, fmt)
 
 
 def _report(network: str, input_: str | None, bias: bool):

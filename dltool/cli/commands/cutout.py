@@ -16,16 +16,12 @@ cutout_app = typer.Typer(
 
 
 @cutout_app.command("show")
+@opt.shared("data_dir", exclude=("no_save",))
 def show(
     n: Annotated[int, typer.Option("-n", "--number", help="Number of images (1–64).")] = 2,
     size: Annotated[int, typer.Option("--size", help="Side of the zero square, pixels.")] = 16,
     split: Annotated[str, typer.Option("--split", help="Take the images from 'train' or 'test'.")] = "train",
-    data_dir: opt.DataDir = None,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    *, run: opt.RunOptions,
 ) -> None:
     """A figure of N CIFAR-10 images beside their cutout versions (cutout_examples.png in the run folder).
 
@@ -35,21 +31,18 @@ def show(
     """
     from dltool.experiments import cutout as exp
     from dltool.report import output
-    from dltool.report.export import check_out, new_run_dir
+    from dltool.report.export import new_run_dir
     from dltool.report.views import cutout as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out)
-    cfg = exp.ShowConfig(n=n, size=size, split=split.strip().lower(), data_dir=data_dir, seed=seed)
-    cfg.check()
+    cfg = exp.ShowConfig.from_options(n=n, size=size, split=opt.name(split), **run.settings("data_dir", "seed"))
     result = exp.show(cfg)
-    run_dir = new_run_dir("cutout-show", out)
+    run_dir = new_run_dir("cutout-show", run.out)
     path = views.show_plot(result, run_dir / "cutout_examples.png")
     tables, footer = views.show_tables(result)
     footer.append(f"Figure: {path}")
     doc = result.to_dict()
     doc["figure"] = str(path)
-    output.emit(tables, doc, fmt, footer)
+    output.emit(tables, doc, run.fmt, footer)
 
 
 # settings stored in a run folder: with --resume they come from there, so giving one is a mistake to report
@@ -58,6 +51,7 @@ _STORED = ("ms", "target", "max_epochs", "batch_size", "lr", "lr_schedule", "mom
 
 
 @cutout_app.command("train")
+@opt.shared("data_dir", "precision", "xla", "quick", check_out=False)
 def train(
     ctx: typer.Context,
     ms: Annotated[str, typer.Option("--ms", help="Copies per image M (1: baseline crop+flip without cutout; ≥ 2: "
@@ -82,16 +76,7 @@ def train(
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue an interrupted run folder: its "
                       "finished Ms are kept, the rest are trained with its stored settings.",
                       show_default=False)] = None,
-    data_dir: opt.DataDir = None,
-    precision: opt.PrecisionOpt = opt.Precision.fp32,
-    xla: opt.Xla = False,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    *, run: opt.RunOptions,
 ) -> None:
     """ResNet-44 with batch augmentation: epochs and time to reach --target validation accuracy for each M.
 
@@ -108,60 +93,47 @@ def train(
     differs from the assignment. After Ctrl-C, --resume RUN_DIR continues from the last finished M.
     Example: dltool cutout train --quick --json | jq '.runs[] | {m, final_val_accuracy}'
     """
-    from dltool.cli.sweep import run_sweep
+    from dltool.cli.sweep import launch
     from dltool.experiments import cutout as exp
     from dltool.experiments.common import parse_ints
-    from dltool.report import output
-    from dltool.report.export import check_out, new_run_dir
+    from dltool.report.export import check_out
     from dltool.report.views import cutout as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    done: list = []
-    if resume is None:
-        check_out(out, no_save)  # before TensorFlow and before any folder is made
+    done, run_dir = [], None
     if resume is not None:
-        if out is not None and Path(out) != Path(resume):
-            from dltool.errors import UsageError
-
-            raise UsageError("--resume writes into the folder it resumes", "leave out --out with --resume")
-        from dltool.cli._click import click
-
-        given = [f"--{name.replace('_', '-')}" for name in _STORED
-                 if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
-        if given:
-            from dltool.errors import UsageError
-
-            raise UsageError(f"{', '.join(given)} cannot change a resumed run: --resume uses the settings "
-                             f"stored in {resume}", "leave them out, or start a new run without --resume")
-        cfg, done = exp.load_resume(resume)
-        cfg.check()
-        data = exp.load_data(cfg)
-        run_dir = new_run_dir("cutout", resume, resume=True)
-        output.info(f"resuming {resume}: {len(done)} finished run(s) kept, stored settings used")
+        cfg, done, run_dir = _resume(ctx, resume, run.out)
     else:
-        if quick:  # the demo preset; explicit values still win
-            q = exp.QUICK
-            ms = ms if ms != "1,2,4,8,16,32" else ",".join(map(str, q["ms"]))
-            subset = subset or q["subset"]
-            validation = validation if validation != 0.1 else q["validation"]
-            max_epochs = max_epochs if max_epochs != 100 else q["max_epochs"]
-            depth = depth if depth != 44 else q["depth"]
-            lr_schedule = lr_schedule if lr_schedule != "step" else q["lr_schedule"]
-        cfg = exp.CutoutConfig(
-            ms=parse_ints(ms, "--ms"), target=target, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-            lr_schedule=lr_schedule.strip().lower(), momentum=momentum, cutout_size=cutout_size, depth=depth,
-            validation=int(validation) if validation >= 1 and validation == int(validation) else validation,
-            subset=subset, test_subset=test_subset, data_dir=data_dir, precision=precision.value, xla=xla,
-            seed=seed)
-        cfg.check()
-        data = exp.load_data(cfg)  # missing data fails before a run folder is made
-        run_dir = None if no_save else new_run_dir("cutout", out)
-    todo = [m for m in cfg.ms if m not in {r.m for r in done}]
-    run_sweep("cutout train", cfg, len(todo), lambda **hooks: exp.train(cfg, done=done, data=data, **hooks),
-              views, fmt, run_dir,
-              summary=lambda r: dict(dataset=r.dataset, parameters=r.parameters, resumed=r.resumed,
-                                     trainable_parameters=r.trainable_parameters, setup_gaps=r.setup_gaps),
-              interrupted_hint=f"continue with: dltool cutout train --resume {run_dir}")
+        check_out(run.out, run.no_save)  # before TensorFlow and before any folder is made
+        cfg = exp.CutoutConfig.from_options(
+            run.quick, ms=parse_ints(ms, "--ms"), target=target, max_epochs=max_epochs, batch_size=batch_size,
+            lr=lr, lr_schedule=opt.name(lr_schedule), momentum=momentum, cutout_size=cutout_size, depth=depth,
+            validation=validation, subset=subset, test_subset=test_subset,
+            **run.settings("data_dir", "precision", "xla", "seed"))
+    launch("cutout train", cfg, run, exp.train, views, folder="cutout", run_dir=run_dir, done=done,
+           interrupted_hint="continue with: dltool cutout train --resume {run_dir}")
+
+
+def _resume(ctx: typer.Context, resume: Path, out: Optional[Path]) -> tuple:
+    """(config, finished runs, run folder) of an interrupted run folder; any stored setting given is refused."""
+    from dltool.cli._click import click
+    from dltool.errors import UsageError
+    from dltool.experiments import cutout as exp
+    from dltool.report import output
+    from dltool.report.export import new_run_dir
+
+    if out is not None and Path(out) != Path(resume):
+        raise UsageError("--resume writes into the folder it resumes", "leave out --out with --resume")
+    given = [f"--{name.replace('_', '-')}" for name in _STORED
+             if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+    if given:
+        raise UsageError(f"{', '.join(given)} cannot change a resumed run: --resume uses the settings "
+                         f"stored in {resume}", "leave them out, or start a new run without --resume")
+    cfg, done = exp.load_resume(resume)
+    cfg.validate()
+    cfg.finished = tuple(r.m for r in done)
+    run_dir = new_run_dir("cutout", resume, resume=True)
+    output.info(f"resuming {resume}: {len(done)} finished run(s) kept, stored settings used")
+    return cfg, done, run_dir
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,18 @@ import typer
 
 from dltool.cli import options as opt
 
+# the longest option declarations, named here so that the command reads as a list of its options
+Orders = Annotated[str, typer.Option(
+    "--orders", help="'all': every ordered sequence of widths is its own network, (16,32) and (32,16) both (143 "
+    "networks by default); 'non-increasing': one per set of widths, widest first (51).")]
+TimeAlone = Annotated[Optional[int], typer.Option(
+    "--time-alone", help="Time each network on its own for this many steps (fastest of 3 bursts, after a warm-up "
+    "call) and extrapolate to the run's steps: the per-network training time of the table and the time plot "
+    "(default 50; --quick 20). 0: off (only the bundle's time ÷ its size, the same for every network of a "
+    "bundle).", show_default=False)]
 
+
+@opt.shared("xla", "quick")
 def eggholder(
     samples: Annotated[Optional[int], typer.Option("--samples", help="Uniform samples on [−512, 512]², split "
                        "train/test (default 100,000; --quick 5,000).", show_default=False)] = None,
@@ -22,9 +33,7 @@ def eggholder(
                       "(default 1,2,3).", show_default=False)] = None,
     budget: Annotated[int, typer.Option("--budget", help="Largest total number of hidden units of a network.")]
     = 512,
-    orders: Annotated[str, typer.Option("--orders", help="'all': every ordered sequence of widths is its own "
-                      "network, (16,32) and (32,16) both (143 networks by default); 'non-increasing': one per "
-                      "set of widths, widest first (51).")] = "all",
+    orders: Orders = "all",
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Training epochs per network "
                       "(default 2,000; --quick 40).", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Examples per SGD step.")] = 1000,
@@ -34,24 +43,13 @@ def eggholder(
     bundle: Annotated[str, typer.Option("--bundle", help="Networks trained side by side in one compiled model: "
                       "a number (1 = one at a time, exact per-network times) or 'auto' (small networks together, "
                       "by multiply-adds).")] = "auto",
-    time_alone: Annotated[Optional[int], typer.Option("--time-alone", help="Time each network on its own for "
-                          "this many steps (fastest of 3 bursts, after a warm-up call) and extrapolate to the run's "
-                          "steps: the per-network training time of the table and the time plot (default 50; "
-                          "--quick 20). 0: off (only the bundle's time ÷ its size, the same for every network of "
-                          "a bundle).", show_default=False)] = None,
+    time_alone: TimeAlone = None,
     max_networks: Annotated[Optional[int], typer.Option("--max-networks", help="Train only the N smallest "
                             "networks of the grid.", show_default=False)] = None,
     bn_recalibrate: Annotated[bool, typer.Option("--bn-recalibrate/--no-bn-recalibrate", help="After training, "
                               "replace the BN layers' moving averages by the final network's statistics on 10,000 "
                               "training samples (one forward pass, no weight changes).")] = True,
-    xla: opt.Xla = False,
-    quick: opt.Quick = False,
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    *, run: opt.RunOptions,
 ) -> None:
     """Can a wide shallow or a narrow deep network learn the Eggholder function better, for the same number of
     hidden units? Trains every network and compares test RMSE (function units), parameters and time.
@@ -64,42 +62,22 @@ def eggholder(
     on its own for --time-alone steps and extrapolated to the run (networks train side by side in bundles, whose
     time is shared). --quick: 5,000 samples, widths 32,128, 40 epochs (14 networks, under a minute).
     """
-    from dltool.cli.sweep import run_sweep
-    from dltool.errors import UsageError
+    from dltool.cli.sweep import launch
     from dltool.experiments import eggholder as exp
     from dltool.experiments.common import parse_ints
     from dltool.report import output
-    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import eggholder as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    if bundle.strip().lower() == "auto":
-        bundle_n = None
-    else:
-        try:
-            bundle_n = int(bundle)
-        except ValueError:
-            raise UsageError(f"--bundle got {bundle!r}", "give a whole number ≥ 1 or 'auto'") from None
-    preset = exp.QUICK if quick else {}
-    cfg = exp.EggholderConfig(
-        samples=samples if samples is not None else preset.get("samples", 100_000), test_fraction=test_fraction,
-        noise_std=noise_std, widths=parse_ints(widths, "--widths") or preset.get("widths"),
-        layers=parse_ints(layers, "--layers"), budget=budget, orders=orders.strip().lower(),
-        epochs=epochs if epochs is not None else preset.get("epochs", 2000), batch_size=batch_size,
-        lr=lr, momentum=momentum, bundle=bundle_n, xla=xla, bn_recalibrate=bn_recalibrate,
-        time_alone=time_alone if time_alone is not None else preset.get("time_alone", exp.TIME_ALONE_STEPS),
-        max_networks=max_networks, seed=seed)
-    cfg.validate()
-    bundles = cfg.bundles()  # validates the grid before TensorFlow starts
-    run_dir = None if no_save else new_run_dir("eggholder", out)
-    n_nets = sum(len(b) for b in bundles)
-    output.info(f"eggholder: {n_nets} networks in {len(bundles)} compiled bundle{'s' if len(bundles) > 1 else ''}, "
-                f"{cfg.epochs:,} epochs each")
-    keys = ("n_train", "n_test", "y_mean", "y_std", "constant_rmse", "noise_floor", "best", "bundles",
-            "total_seconds", "networks_per_hour", "timing_seconds", "run_steps", "time_definitions")
-    run_sweep("eggholder", cfg, len(bundles), lambda **hooks: exp.run(cfg, **hooks), views, fmt, run_dir,
-              summary=lambda r: {k: r.to_dict()[k] for k in keys})
+    cfg = exp.EggholderConfig.from_options(
+        run.quick, samples=samples, test_fraction=test_fraction, noise_std=noise_std,
+        widths=parse_ints(widths, "--widths"), layers=parse_ints(layers, "--layers"), budget=budget,
+        orders=opt.name(orders), epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
+        bundle=exp.parse_bundle(bundle), xla=run.xla, bn_recalibrate=bn_recalibrate, time_alone=time_alone,
+        max_networks=max_networks, seed=run.seed)
+    bundles = cfg.bundles()
+    output.info(f"eggholder: {sum(len(b) for b in bundles)} networks in {len(bundles)} compiled "
+                f"bundle{'s' if len(bundles) > 1 else ''}, {cfg.epochs:,} epochs each")
+    launch("eggholder", cfg, run, exp.run, views)
 
 
 def register(app: typer.Typer) -> None:

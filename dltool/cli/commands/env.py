@@ -9,6 +9,7 @@ import typer
 from dltool.cli import options as opt
 
 
+@opt.shared(exclude=("seed", "out", "no_save"), check_out=False)  # --json, --csv, --markdown
 def env(
     tensorflow: Annotated[bool, typer.Option("--tensorflow", help="Also ask TensorFlow: the GPUs it can use "
                           "(compute capability), its CUDA/cuDNN build, and whether NCCL is usable (a real "
@@ -16,9 +17,7 @@ def env(
     measure: Annotated[bool, typer.Option("--measure", help="Measure the matmul peaks not cached yet (fp32 and "
                        "bf16 on the CPU; fp32, bf16, fp16 on each GPU; a few seconds each) and cache them.")]
     = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    *, run: opt.RunOptions,
 ) -> None:
     """The environment, ready to paste into a bug report: dltool, Python, TensorFlow, Keras and
     tensorflow-datasets versions; CPU model, cores and the flags that make bf16 fast (AVX-512 BF16, AMX); GPUs
@@ -32,10 +31,9 @@ def env(
     from dltool.report import output
     from dltool.report.views import env as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    result = envinfo.gather(tensorflow=tensorflow, measure=measure)
+    result = envinfo.gather(tensorflow=bool(tensorflow), measure=bool(measure))  # None: not given
     tables, footer = views.tables(result)
-    output.emit(tables, result, fmt, footer)
+    output.emit(tables, result, run.fmt, footer)
 
 
 def register(app: typer.Typer) -> None:

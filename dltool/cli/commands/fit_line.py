@@ -9,16 +9,23 @@ import typer
 
 from dltool.cli import options as opt
 
+# the grid's options, named here so that the command reads as a list of its options
+Optimizers = Annotated[Optional[str], typer.Option(
+    "--optimizers", help="Comma-separated: gd, momentum, nesterov, adagrad, adadelta, rmsprop, rmsprop-nesterov, "
+    "adam, ftrl.", show_default=False)]
+Lrs = Annotated[Optional[str], typer.Option(
+    "--lrs", help="Comma-separated learning rates (with --optimizers: every optimizer × every lr; default 0.01).",
+    show_default=False)]
+Momentums = Annotated[str, typer.Option("--momentums", help="Momentum study values ('' to skip).")]
+MomentumLrs = Annotated[str, typer.Option("--momentum-lrs", help="Learning rates of the momentum study.")]
 
+
+@opt.shared()
 def fit_line(
-    optimizers: Annotated[Optional[str], typer.Option("--optimizers", help="Comma-separated: gd, momentum, nesterov, "
-                          "adagrad, adadelta, rmsprop, rmsprop-nesterov, adam, ftrl.", show_default=False)] = None,
-    lrs: Annotated[Optional[str], typer.Option("--lrs", help="Comma-separated learning rates (with --optimizers: "
-                   "every optimizer × every lr; default 0.01).", show_default=False)] = None,
-    momentums: Annotated[str, typer.Option("--momentums", help="Momentum study values ('' to skip).")]
-    = "0.2,0.4,0.6,0.8",
-    momentum_lrs: Annotated[str, typer.Option("--momentum-lrs", help="Learning rates of the momentum study.")]
-    = "0.01,0.001",
+    optimizers: Optimizers = None,
+    lrs: Lrs = None,
+    momentums: Momentums = "0.2,0.4,0.6,0.8",
+    momentum_lrs: MomentumLrs = "0.01,0.001",
     iterations: Annotated[int, typer.Option("--iterations", min=1, help="Full-batch steps per run.")] = 1000,
     points: Annotated[int, typer.Option("--points", help="Number of generated points.")] = 100,
     noise: Annotated[float, typer.Option("--noise", help="Standard deviation of the noise on y.")] = 1.0,
@@ -32,12 +39,7 @@ def fit_line(
                       "report001-momentum, report001-adam or report001-compare (report 001's exercise-1 sweeps).")]
     = "report000",
     optimizer_defaults: opt.OptimizerDefaults = "tf1",
-    seed: opt.Seed = 0,
-    out: opt.OutDir = None,
-    no_save: opt.NoSave = False,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    *, run: opt.RunOptions,
 ) -> None:
     """Fit y = w·x + b with each optimizer and learning rate (full batch) and compare.
 
@@ -46,26 +48,17 @@ def fit_line(
     report001-* runs report 001's sweeps instead. Status compares with the least-squares optimum w*, b*:
     converged (loss within 1 % and w, b within 0.01), slow, or diverged.
     """
-    from dltool.cli.sweep import run_sweep
+    from dltool.cli.sweep import launch
     from dltool.experiments import fit_line as exp
     from dltool.experiments.common import parse_floats, parse_names
-    from dltool.report import output
-    from dltool.report.export import check_out, new_run_dir
     from dltool.report.views import fit_line as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    check_out(out, no_save)  # before TensorFlow and before any folder is made
-    cfg = exp.FitLineConfig(
-        optimizers=parse_names(optimizers), lrs=parse_floats(lrs, "--lrs"),
-        momentums=parse_floats(momentums, "--momentums") if momentums.strip() else [],
-        momentum_lrs=parse_floats(momentum_lrs, "--momentum-lrs"), iterations=iterations, points=points,
-        noise=noise, true_w=true_w, true_b=true_b, x_min=x_min, x_max=x_max, csv=csv_file, seed=seed,
-        preset=preset.strip().lower(), optimizer_defaults=optimizer_defaults.strip().lower())
-    grid = cfg.grid()  # validates names and values before TensorFlow starts
-    exp.load_points(cfg)
-    run_dir = None if no_save else new_run_dir("fit-line", out)
-    run_sweep("fit-line", cfg, len(grid), lambda **hooks: exp.run(cfg, **hooks), views, fmt, run_dir,
-              summary=lambda r: dict(x=r.x, y=r.y, lstsq_w=r.lstsq_w, lstsq_b=r.lstsq_b, optimal_loss=r.optimal_loss))
+    cfg = exp.FitLineConfig.from_options(
+        run.quick, optimizers=parse_names(optimizers), lrs=parse_floats(lrs, "--lrs"),
+        momentums=exp.parse_momentums(momentums), momentum_lrs=parse_floats(momentum_lrs, "--momentum-lrs"),
+        iterations=iterations, points=points, noise=noise, true_w=true_w, true_b=true_b, x_min=x_min, x_max=x_max,
+        csv=csv_file, seed=run.seed, preset=opt.name(preset), optimizer_defaults=opt.name(optimizer_defaults))
+    launch("fit-line", cfg, run, exp.run, views)
 
 
 def register(app: typer.Typer) -> None:

@@ -28,62 +28,53 @@ Runs = Annotated[List[Path], typer.Argument(help="Run folders (or their results.
 
 
 @runs_app.command("list")
+@opt.shared(exclude=("seed", "out", "no_save"), check_out=False)  # --json, --csv, --markdown
 def list_runs(
     root: Annotated[Optional[Path], typer.Argument(help="The folder that holds run folders (default: runs/).",
                                                    show_default=False)] = None,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    *, run: opt.RunOptions,
 ) -> None:
     """List run folders, oldest first: command, started, status, runs, headline result, duration."""
     from dltool import runlog
     from dltool.report import output
     from dltool.report.views import runs as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
     # no runs/ yet is an empty list (nothing trained here yet); a DIR that does not exist is a mistake (exit 2)
     folders = [] if root is None and not Path("runs").exists() else runlog.find(root or Path("runs"))
-    output.emit([views.list_table(folders)], {"root": str(root or "runs"), "runs": folders}, fmt)
+    output.emit([views.list_table(folders)], {"root": str(root or "runs"), "runs": folders}, run.fmt)
 
 
 @runs_app.command("show")
+@opt.shared(exclude=("seed", "out", "no_save"), check_out=False)  # --json, --csv, --markdown
 def show(
-    run: Annotated[Path, typer.Argument(help="A run folder (or its results.json).")],
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
+    folder: Annotated[Path, typer.Argument(metavar="run", help="A run folder (or its results.json).")],
+    *, run: opt.RunOptions,
 ) -> None:
     """Print a run's tables again from its results.json (--json: the whole results.json)."""
     from dltool import runlog
     from dltool.report import output
     from dltool.report.views import runs as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
-    doc = runlog.load(run)
+    doc = runlog.load(folder)
     tables, footer = views.show_tables(doc)
-    if fmt is output.Format.CSV and doc.get("tables"):  # the CSV the run wrote: raw numbers, not the cells
+    if run.fmt is output.Format.CSV and doc.get("tables"):  # the CSV the run wrote: raw numbers, not the cells
         import sys
 
         sys.stdout.write("\n".join(t["csv"] for t in doc["tables"] if t.get("primary", True) and t.get("csv")))
         return
-    output.emit(tables, doc, fmt, footer)
+    output.emit(tables, doc, run.fmt, footer)
 
 
 @runs_app.command("compare")
-def compare(
-    runs: Runs,
-    json_: opt.Json = False,
-    csv_: opt.Csv = False,
-    markdown: opt.Markdown = False,
-) -> None:
+@opt.shared(exclude=("seed", "out", "no_save"), check_out=False)  # --json, --csv, --markdown
+def compare(runs: Runs, *, run: opt.RunOptions) -> None:
     """Runs side by side: status, duration, the best of each key result, and the config keys that differ."""
     from dltool import runlog
     from dltool.report import output
     from dltool.report.views import runs as views
 
-    fmt = output.choose_format(json_, csv_, markdown)
     comparison = runlog.compare(runs)
-    output.emit(views.compare_tables(comparison), views.compare_doc(comparison), fmt)
+    output.emit(views.compare_tables(comparison), views.compare_doc(comparison), run.fmt)
 
 
 @runs_app.command("plot")
