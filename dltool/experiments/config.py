@@ -8,6 +8,7 @@ overlaid by every value given. No TensorFlow here: all of it runs before TensorF
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar, Mapping
 
 
@@ -20,15 +21,16 @@ class ExperimentConfig:
     SUMMARY: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def preset(cls, quick: bool, given: Mapping[str, Any]) -> dict[str, Any]:
-        """The preset under the given values; a config whose preset depends on what was given overrides it."""
+    def quick_preset(cls, quick: bool, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The preset under the given values; a config whose preset depends on what was given overrides it.
+        (Not named ``preset``: softmax, cnn and fit-line have a field of that name, which would hide it.)"""
         return dict(cls.QUICK) if quick else {}
 
     @classmethod
     def from_options(cls, quick: bool = False, **given: Any):
         """Defaults ← preset ← given (``None`` = not given); the config is validated before it is returned."""
         given = {k: v for k, v in given.items() if v is not None}
-        cfg = cls(**{**cls.preset(quick, given), **given})
+        cfg = cls(**{**copy.deepcopy(cls.quick_preset(quick, given)), **given})  # a preset's lists: copies
         cfg.validate()
         return cfg
 

@@ -76,7 +76,6 @@ class ShowConfig(ExperimentConfig):
         if self.split not in ("train", "test"):
             raise UsageError(f"--split must be train or test, got {self.split!r}", "use --split train")
 
-    check = validate  # the name show() calls
 
 
 @dataclass
@@ -103,7 +102,7 @@ class ShowResult:
 
 def show(cfg: ShowConfig) -> ShowResult:
     """Pick N images with ``seed`` and apply Cutout with the training op; return both versions and the boxes."""
-    cfg.check()
+    cfg.validate()
     from dltool.data import load
     from dltool.data.augment import cutout, cutout_box
 
@@ -177,7 +176,6 @@ class CutoutConfig(ExperimentConfig):
         if self.validation >= 1 and self.validation == int(self.validation):
             self.validation = int(self.validation)  # a count of images, not a fraction
 
-    check = validate  # the name train() calls
 
     def total_runs(self) -> int:
         return len([m for m in self.ms if m not in self.finished])
@@ -319,7 +317,7 @@ def train(cfg: CutoutConfig, on_run: Callable[[CutoutRun], None] | None = None, 
           done: list[CutoutRun] | None = None, data: Any = None) -> CutoutResult:
     """Train one ResNet per M (skipping the Ms in ``done``, finished runs of an interrupted study). ``data``:
     the output of :func:`load_data` when the caller loaded it already."""
-    cfg.check()
+    cfg.validate()
     loaded = data or load_data(cfg)
     data = loaded.data
     x_val, x_test = loaded.apply(data.x_val), loaded.apply(data.x_test)

@@ -92,14 +92,6 @@ class FitLineConfig(ExperimentConfig):
         runs += [("momentum", check_lr(lr), m) for lr in (self.momentum_lrs or MOMENTUM_LRS) for m in momentums]
         return runs
 
-    @classmethod
-    def from_options(cls, quick: bool = False, **given: Any) -> "FitLineConfig":
-        """Defaults ← given, validated. No --quick preset here: the field ``preset`` (the grid's name) hides
-        :meth:`ExperimentConfig.preset` on this class."""
-        cfg = cls(**{k: v for k, v in given.items() if v is not None})
-        cfg.validate()
-        return cfg
-
     def validate(self) -> None:
         self.grid()  # names, learning rates, momentums and the preset
 

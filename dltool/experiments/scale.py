@@ -177,10 +177,10 @@ class ScaleConfig(ExperimentConfig):
         return super().from_options(quick, **given)
 
     @classmethod
-    def preset(cls, quick: bool, given: dict[str, Any]) -> dict[str, Any]:
+    def quick_preset(cls, quick: bool, given: dict[str, Any]) -> dict[str, Any]:
         """--quick with mirrored splits the CPU (or one GPU) into virtual learners."""
         mirrored = (given.get("strategy") or cls.strategy) == "mirrored"
-        return {**cls.QUICK, "virtual": True} if quick and mirrored else super().preset(quick, given)
+        return {**cls.QUICK, "virtual": True} if quick and mirrored else super().quick_preset(quick, given)
 
     def total_runs(self) -> int:
         return 1 if self.join else sum(len(self.measurements(n)) for n in self.validate())

@@ -7,11 +7,10 @@ The reports' numbers are printed beside the measured ones in a "report" column; 
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -61,22 +60,6 @@ def dataset_name(name: str) -> str:
 class MnistConfig(ExperimentConfig):
     """Base of the MNIST studies' configs: the ``--quick`` preset, the checks before a run folder is made, and
     the summary for results.json (every field of the result but its runs, config and environment)."""
-
-    @classmethod
-    def quick_preset(cls, quick: bool, given: Mapping[str, Any]) -> dict[str, Any]:
-        """The preset under the given values (``None`` = not given); a study whose preset depends on what was
-        given overrides it."""
-        return dict(cls.QUICK) if quick else {}
-
-    @classmethod
-    def from_options(cls, quick: bool = False, **given: Any):
-        """Defaults ← preset ← given, then validated: :meth:`ExperimentConfig.from_options` with the preset of
-        :meth:`quick_preset`. Softmax and cnn have a field ``preset`` (results.json keeps it), and a dataclass
-        field's default hides a classmethod of the same name, so the hook has its own name here."""
-        given = {k: v for k, v in given.items() if v is not None}
-        cfg = cls(**{**copy.deepcopy(cls.quick_preset(quick, given)), **given})  # the preset's lists: copies
-        cfg.validate()
-        return cfg
 
     def prepare(self) -> None:
         """A batch larger than the training set, or missing data, fails here: before TensorFlow and before
