@@ -625,6 +625,11 @@ def normalize_dtype(dtype: str) -> str:
     return key
 
 
+def record(obj: Any, *names: str) -> dict[str, Any]:
+    """``to_dict`` of a result object: the named fields and properties in this order, tuples as lists (JSON)."""
+    return {n: list(v) if isinstance(v, tuple) else v for n in names for v in [getattr(obj, n)]}
+
+
 def bytes_to_mb(n: int) -> float:
     """Decimal megabytes (10^6 bytes)."""
     return n / 1e6
@@ -645,41 +650,17 @@ class Memory:
     params_bytes: int
     activation_bytes: int
 
-    @property
-    def params_mb(self) -> float:
-        return bytes_to_mb(self.params_bytes)
-
-    @property
-    def params_mib(self) -> float:
-        return bytes_to_mib(self.params_bytes)
-
-    @property
-    def activation_mb(self) -> float:
-        return bytes_to_mb(self.activation_bytes)
-
-    @property
-    def activation_mib(self) -> float:
-        return bytes_to_mib(self.activation_bytes)
-
-    @property
-    def total_bytes(self) -> int:
-        return self.params_bytes + self.activation_bytes
+    params_mb = property(lambda self: bytes_to_mb(self.params_bytes))
+    params_mib = property(lambda self: bytes_to_mib(self.params_bytes))
+    activation_mb = property(lambda self: bytes_to_mb(self.activation_bytes))
+    activation_mib = property(lambda self: bytes_to_mib(self.activation_bytes))
+    total_bytes = property(lambda self: self.params_bytes + self.activation_bytes)
+    total_mb = property(lambda self: bytes_to_mb(self.total_bytes))
+    total_mib = property(lambda self: bytes_to_mib(self.total_bytes))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "dtype": self.dtype,
-            "bytes_per_value": self.bytes_per_value,
-            "batch_size": self.batch_size,
-            "params_bytes": self.params_bytes,
-            "params_mb": self.params_mb,
-            "params_mib": self.params_mib,
-            "activation_bytes": self.activation_bytes,
-            "activation_mb": self.activation_mb,
-            "activation_mib": self.activation_mib,
-            "total_bytes": self.total_bytes,
-            "total_mb": bytes_to_mb(self.total_bytes),
-            "total_mib": bytes_to_mib(self.total_bytes),
-        }
+        return record(self, "dtype", "bytes_per_value", "batch_size", "params_bytes", "params_mb", "params_mib",
+                      "activation_bytes", "activation_mb", "activation_mib", "total_bytes", "total_mb", "total_mib")
 
 
 @dataclass(frozen=True)

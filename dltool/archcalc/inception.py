@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-from dltool.archcalc.core import _positive, fmt
+from dltool.archcalc.core import _positive, fmt, record
 from dltool.errors import UsageError
 
 
@@ -43,16 +43,8 @@ class InceptionOp:
     formula: str  # "(3*3*256)*32*32*192 = 452,984,832"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kernel": self.kernel,
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "output_shape": list(self.output_shape),
-            "weights": self.weights,
-            "multiplications": self.multiplications,
-            "formula": self.formula,
-        }
+        return record(self, "name", "kernel", "in_channels", "out_channels", "output_shape", "weights",
+                      "multiplications", "formula")
 
 
 @dataclass(frozen=True)
@@ -73,13 +65,8 @@ class InceptionBranch:
         return sum(op.weights for op in self.ops)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "out_channels": self.out_channels,
-            "multiplications": self.multiplications,
-            "weights": self.weights,
-            "ops": [op.to_dict() for op in self.ops],
-        }
+        return {**record(self, "name", "out_channels", "multiplications", "weights"),
+                "ops": [op.to_dict() for op in self.ops]}
 
 
 @dataclass(frozen=True)
@@ -111,16 +98,9 @@ class InceptionModule:
         return sum(b.weights for b in self.branches)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "variant": self.variant,
-            "input_shape": list(self.input_shape),
-            "output_shape": list(self.output_shape),
-            "concat_formula": self.concat_formula,
-            "total_multiplications": self.total_multiplications,
-            "total_formula": self.total_formula,
-            "total_weights": self.total_weights,
-            "branches": [b.to_dict() for b in self.branches],
-        }
+        return {**record(self, "variant", "input_shape", "output_shape", "concat_formula", "total_multiplications",
+                         "total_formula", "total_weights"),
+                "branches": [b.to_dict() for b in self.branches]}
 
 
 @dataclass(frozen=True)
@@ -139,14 +119,7 @@ class InceptionReference:
         return round(multiplications / self.unit) * self.unit == self.multiplications
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "module": self.module,
-            "variant": self.variant,
-            "multiplications": self.multiplications,
-            "unit": self.unit,
-            "published_as": self.published_as,
-            "source": self.source,
-        }
+        return record(self, "module", "variant", "multiplications", "unit", "published_as", "source")
 
 
 @dataclass(frozen=True)

@@ -4,31 +4,46 @@ number, out of range, an empty item, an empty list) is one UsageError (exit 2) w
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from dltool.errors import UsageError
 
 
 def parse_floats(text: str | Iterable[float] | None, option: str, positive: bool = True) -> list[float] | None:
     """"0.1,0.01" → [0.1, 0.01]; a clear one-line error for anything else."""
+    def bad(value: float, part: str) -> str | None:
+        if not math.isfinite(value) or (positive and value <= 0):
+            return f"positive numbers, got {part}"
+        return None
+
+    return _parse(text, option, float, "a number", "numbers", "0.1,0.01", bad)
+
+
+def parse_ints(text: str | Iterable[int] | None, option: str, minimum: int = 1) -> list[int] | None:
+    """"1,2,4" → [1, 2, 4], each ≥ ``minimum``."""
+    return _parse(text, option, int, "a whole number", "integers", "1,2,4",
+                  lambda value, part: f"≥ {minimum}, got {value}" if value < minimum else None)
+
+
+def _parse(text: str | Iterable[Any] | None, option: str, convert: Callable[[Any], Any], one: str, many: str,
+           example: str, bad: Callable[[Any, str], str | None]) -> list | None:
+    """None stays None (not given); a list from Python is converted as it is; a string is checked item by item."""
     if text is None:
         return None
     if not isinstance(text, str):
-        return [float(v) for v in text]
+        return [convert(v) for v in text]
+    _no_empty_item(text, option, example)
     values = []
-    _no_empty_item(text, option, "0.1,0.01")
-    for part in text.split(","):
-        part = part.strip()
+    for part in (p.strip() for p in text.split(",")):
         try:
-            value = float(part)
+            value = convert(part)
         except ValueError:
-            raise UsageError(f"{option} got {part!r}, which is not a number",
-                             f"give comma-separated numbers, e.g. {option} 0.1,0.01") from None
-        if not math.isfinite(value) or (positive and value <= 0):
-            raise UsageError(f"{option} values must be positive numbers, got {part}", f"e.g. {option} 0.1,0.01")
+            raise UsageError(f"{option} got {part!r}, which is not {one}",
+                             f"give comma-separated {many}, e.g. {option} {example}") from None
+        problem = bad(value, part)
+        if problem:
+            raise UsageError(f"{option} values must be {problem}", f"e.g. {option} {example}")
         values.append(value)
-    if not values:
-        raise UsageError(f"{option} is empty", f"give comma-separated numbers, e.g. {option} 0.1,0.01")
     return values
 
 
@@ -38,27 +53,6 @@ def _no_empty_item(text: str, option: str, example: str) -> None:
         raise UsageError(f"{option} is empty", f"give comma-separated values, e.g. {option} {example}")
     if any(not part.strip() for part in text.split(",")):
         raise UsageError(f"{option} {text!r} has an empty item", f"remove the extra comma, e.g. {option} {example}")
-
-
-def parse_ints(text: str | Iterable[int] | None, option: str, minimum: int = 1) -> list[int] | None:
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        return [int(v) for v in text]
-    values = []
-    _no_empty_item(text, option, "1,2,4")
-    for part in (p.strip() for p in text.split(",")):
-        try:
-            value = int(part)
-        except ValueError:
-            raise UsageError(f"{option} got {part!r}, which is not a whole number",
-                             f"give comma-separated integers, e.g. {option} 1,2,4") from None
-        if value < minimum:
-            raise UsageError(f"{option} values must be ≥ {minimum}, got {value}", f"e.g. {option} 1,2,4")
-        values.append(value)
-    if not values:
-        raise UsageError(f"{option} is empty", f"give comma-separated integers, e.g. {option} 1,2,4")
-    return values
 
 
 def parse_names(text: str | Iterable[str] | None) -> list[str] | None:

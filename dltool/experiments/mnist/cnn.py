@@ -24,7 +24,7 @@ training time until the first evaluation at or above the target.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -156,16 +156,13 @@ class CnnRun:
 
 
 @dataclass
-class CnnResult:
+class CnnResult(common.MnistResult):
     config: CnnConfig
     preset: str
     description: str
     data: dict
     runs: list[CnnRun]
     environment: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress: Any = None) -> CnnResult:
@@ -229,12 +226,8 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
             epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
                      "test_accuracy": e.eval_accuracy, "seconds": e.seconds} for e in fit.epochs],
             evals=[{k: v[k] for k in ("step", "epoch", "accuracy", "train_seconds")} for v in fit.evals])
-        runs.append(record)
-        if progress is not None:
-            acc = "—" if record.test_accuracy is None else f"{record.test_accuracy:.4f}"
-            progress.end_run(f"test accuracy {acc} in {record.train_seconds:.1f} s ({record.status})")
-        if on_run is not None:
-            on_run(record)
+        common.finished(record, runs, progress, on_run,
+                        f"test accuracy {{acc}} in {record.train_seconds:.1f} s ({record.status})")
     preset = PRESETS.get(cfg.preset)
     return CnnResult(cfg, cfg.preset, preset.description if preset else "custom", data.describe, runs,
                      environment(setup, precision=cfg.precision, jit_compile=cfg.jit_compile))

@@ -8,7 +8,7 @@ The reports' numbers are printed beside the measured ones in a "report" column; 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -55,6 +55,24 @@ def dataset_name(name: str) -> str:
     if key not in DATASETS:
         raise UsageError(f"unknown dataset {name!r}", f"use --dataset {' or --dataset '.join(DATASETS)}")
     return key
+
+
+def finished(record: Any, runs: list, progress: Any, on_run: Any, summary: str) -> None:
+    """One run is done: kept in ``runs``, its line on the progress bar, then ``on_run`` (on disk as it ends).
+    ``summary`` may name ``{acc}``: the run's test accuracy, or "—" without one."""
+    runs.append(record)
+    if progress is not None:
+        acc = getattr(record, "test_accuracy", None)
+        progress.end_run(summary.format(acc="—" if acc is None else f"{acc:.4f}"))
+    if on_run is not None:
+        on_run(record)
+
+
+class MnistResult:
+    """Base of the MNIST studies' results: every field as JSON-ready builtins."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 class MnistConfig(ExperimentConfig):

@@ -104,15 +104,12 @@ class DevicesRun:
 
 
 @dataclass
-class DevicesResult:
+class DevicesResult(common.MnistResult):
     config: DevicesConfig
     data: dict
     runs: list[DevicesRun]
     setups: dict = field(default_factory=dict)  # per device count: DeviceSetup.to_dict()
     environment: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def measure(config: dict) -> dict:

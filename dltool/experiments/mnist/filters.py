@@ -17,7 +17,7 @@ its own numbers, never divided into ours (a GPU time is not a CPU time).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -129,14 +129,11 @@ def _references(f: int, lr: float, cfg: FiltersConfig) -> dict:
 
 
 @dataclass
-class FiltersResult:
+class FiltersResult(common.MnistResult):
     config: FiltersConfig
     data: dict
     runs: list[FiltersRun]
     environment: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
@@ -187,10 +184,6 @@ def run(cfg: FiltersConfig, on_run: Callable[[FiltersRun], None] | None = None,
             mfu=fit.mfu, epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
                      "val_loss": e.eval_loss, "val_accuracy": e.eval_accuracy, "seconds": e.seconds}
                     for e in fit.epochs])
-        runs.append(record)
-        if progress is not None:
-            acc = "—" if test_acc is None else f"{test_acc:.4f}"
-            progress.end_run(f"{record.params:,} params, test accuracy {acc}, {record.train_seconds:.1f} s")
-        if on_run is not None:
-            on_run(record)
+        common.finished(record, runs, progress, on_run,
+                        f"{record.params:,} params, test accuracy {{acc}}, {record.train_seconds:.1f} s")
     return FiltersResult(cfg, data.describe, runs, environment(setup, precision=cfg.precision))

@@ -236,16 +236,13 @@ class MlpRun:
 
 
 @dataclass
-class MlpResult:
+class MlpResult(common.MnistResult):
     config: MlpConfig
     data: dict
     runs: list[MlpRun]
     gallery: dict = field(default_factory=dict)  # correct / wrong: test index, label, prediction, confidence
     environment: dict = field(default_factory=dict)
     references: list[dict] = field(default_factory=list)  # one row per report number: ours beside it
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def compare(runs: list[MlpRun]) -> list[dict]:
@@ -381,12 +378,7 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
             reference=[asdict(ref) for ref in cfg.references(variant)])
         if variant.name.startswith("base") and cfg.gallery:
             gallery, images = _gallery(engine, data.x_test, data.y_test, cfg.gallery, data.class_names)
-        runs.append(record)
-        if progress is not None:
-            acc = "—" if test_acc is None else f"{test_acc:.4f}"
-            progress.end_run(f"test accuracy {acc}")
-        if on_run is not None:
-            on_run(record)
+        common.finished(record, runs, progress, on_run, "test accuracy {acc}")
     result = MlpResult(cfg, data.describe, runs, gallery, environment(setup, precision=cfg.precision),
                        compare(runs))
     result.gallery_images = images  # not a field: plots use it, results.json does not carry pixels

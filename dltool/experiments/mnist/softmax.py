@@ -27,7 +27,7 @@ blow up, so those rows then show what the optimizer really reaches.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -169,16 +169,13 @@ class SoftmaxRun:
 
 
 @dataclass
-class SoftmaxResult:
+class SoftmaxResult(common.MnistResult):
     config: SoftmaxConfig
     data: dict
     runs: list[SoftmaxRun]
     wall_seconds: float  # data load to last evaluation (TensorFlow import excluded)
     engines_built: int
     environment: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
@@ -234,12 +231,7 @@ def run(cfg: SoftmaxConfig, on_run: Callable[[SoftmaxRun], None] | None = None,
             final_loss=sum(tail) / len(tail) if tail else None, steps=fit.steps, train_seconds=fit.train_seconds,
             seconds=time.perf_counter() - t0, time_to_target=fit.time_to_target, mfu=fit.mfu, curve_steps=steps,
             curve_loss=curve)
-        runs.append(record)
-        if progress is not None:
-            acc = "—" if test_acc is None else f"{test_acc:.4f}"
-            progress.end_run(f"test accuracy {acc} ({outcome})")
-        if on_run is not None:
-            on_run(record)
+        common.finished(record, runs, progress, on_run, f"test accuracy {{acc}} ({outcome})")
         t0 = time.perf_counter()
     return SoftmaxResult(cfg, data.describe, runs, time.perf_counter() - start, sweep.built,
                          environment(setup, precision=cfg.precision))

@@ -144,14 +144,11 @@ class WorkersRun:
 
 
 @dataclass
-class WorkersResult:
+class WorkersResult(common.MnistResult):
     config: WorkersConfig
     data: dict
     runs: list[WorkersRun]
     environment: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def train(config: dict) -> dict:
