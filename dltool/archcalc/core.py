@@ -244,7 +244,7 @@ def _pair(value: int | Sequence[int], what: str, layer: str, minimum: int = 1) -
     return pair  # type: ignore[return-value]
 
 
-def _positive(value: int, what: str, layer: str) -> int:
+def positive(value: int, what: str, layer: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{layer}: {what} must be a positive integer, got {value!r}")
     return value
@@ -388,8 +388,8 @@ def conv_row(
     """Convolution (also grouped and depthwise). MACs = weights * Hout * Wout."""
     label = name or "(conv)"
     h, w, cin = _need_spatial(in_shape, label)
-    filters = _positive(filters, "filters", label)
-    groups = _positive(groups, "groups", label)
+    filters = positive(filters, "filters", label)
+    groups = positive(groups, "groups", label)
     kh, kw = _pair(kernel, "kernel size", label)
     sh, sw = _pair(stride, "stride", label)
     dh, dw = _pair(dilation, "dilation", label)
@@ -526,7 +526,7 @@ def adaptive_avgpool_row(
 def lrn_row(in_shape: Shape, rf: RFState | None, *, size: int = 5, name: str | None = None):
     """Local response normalisation (across ``size`` neighbouring channels): no parameters, 0 MACs."""
     label = name or "(LRN)"
-    _positive(size, "LRN size", label)
+    positive(size, "LRN size", label)
     out = tuple(in_shape)
     row = LayerRow(
         name=name or "LRN",
@@ -553,7 +553,7 @@ def fc_row(
 ) -> tuple[LayerRow, None]:
     """Fully connected layer on the flattened input: weights = MACs = fan_in * units."""
     label = name or "(FC)"
-    units = _positive(units, "units", label)
+    units = positive(units, "units", label)
     fan_in = _prod(in_shape)
     fan_txt = f"({_prod_str(in_shape)})" if len(in_shape) > 1 else str(fan_in)
     weights = fan_in * units
@@ -744,7 +744,7 @@ class NetworkReport:
 
     def activation_bytes(self, batch_size: int = 1, dtype: str = "fp32") -> int:
         """Bytes to keep every row's output (input included) for ``batch_size`` images."""
-        batch_size = _positive(batch_size, "batch size", "memory")
+        batch_size = positive(batch_size, "batch size", "memory")
         return self.total_activations * batch_size * DTYPE_BYTES[normalize_dtype(dtype)]
 
     def memory(self, batch_size: int = 1, dtype: str = "fp32") -> Memory:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-from dltool.archcalc.core import _positive, fmt, record
+from dltool.archcalc.core import fmt, positive, record
 from dltool.errors import UsageError
 
 
@@ -314,7 +314,7 @@ def inception(
         (reduce5, "reduce5"),
     ):
         try:
-            _positive(value, what, "inception")
+            positive(value, what, "inception")
         except UsageError as err:
             err.hint = "Every size and filter count must be a positive integer."
             raise

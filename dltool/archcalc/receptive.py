@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dltool.archcalc.core import NetworkReport, _positive
+from dltool.archcalc.core import NetworkReport, positive
 from dltool.errors import UsageError
 
 
@@ -46,8 +46,8 @@ class StackedRF:
 def stacked_receptive_field(n: int, f: int) -> StackedRF:
     """Receptive field of ``n`` stacked ``f``x``f`` convolutions with stride 1: N(F-1)+1, step by step."""
     try:
-        _positive(n, "number of layers", "receptive field")
-        _positive(f, "kernel size", "receptive field")
+        positive(n, "number of layers", "receptive field")
+        positive(f, "kernel size", "receptive field")
     except UsageError as err:
         err.hint = "Give N >= 1 layers and a kernel size F >= 1."
         raise

@@ -85,6 +85,12 @@ class RunOptions:
     precision: Optional[str] = "fp32"
     xla: bool = False
 
+    def check_out(self) -> None:
+        """Refuse an --out that cannot become a run folder (before TensorFlow and before any folder is made)."""
+        from dltool.report.export import check_out
+
+        check_out(self.out, self.no_save)
+
     def settings(self, *names: str) -> dict[str, Any]:
         """The named shared settings as config keywords (``precision`` as its plain name)."""
         return {n: getattr(self, n) for n in names}
@@ -133,7 +139,6 @@ def shared(*names: str, exclude: tuple[str, ...] = (), check_out: bool = True,
         @functools.wraps(func)
         def command(**kwargs: Any) -> Any:
             from dltool.report import output
-            from dltool.report.export import check_out as check
 
             given = {n: kwargs.pop(n) for n in chosen}
             ctx = click.globals.get_current_context(silent=True)
@@ -146,7 +151,7 @@ def shared(*names: str, exclude: tuple[str, ...] = (), check_out: bool = True,
                 given["precision"] = getattr(given["precision"], "value", given["precision"])
             opts = RunOptions(fmt=fmt, **given)
             if check_out:
-                check(opts.out, opts.no_save)  # before TensorFlow and before any folder is made
+                opts.check_out()  # before TensorFlow and before any folder is made
             return func(**kwargs, run=opts)
 
         params = [*own, *added]

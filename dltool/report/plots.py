@@ -25,7 +25,7 @@ def save_figure(fig, path: Path, dpi: int = 120) -> Path:
     return path
 
 
-def _palette(n: int):
+def palette(n: int):
     import matplotlib
 
     cmap = matplotlib.colormaps["viridis" if n > 10 else "tab10"]
@@ -42,7 +42,7 @@ def curve_panels(panels: dict[str, list[tuple[str, list[float]]]], *, xlabel: st
     rows = math.ceil(n / cols)
     fig, axes = figure(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     for ax, (name, series) in zip(axes.flat, panels.items()):
-        for (label, ys), color in zip(series, _palette(len(series))):
+        for (label, ys), color in zip(series, palette(len(series))):
             ax.plot(range(1, len(ys) + 1), ys, label=label, color=color, linewidth=1.4)
         ax.set_title(name)
         ax.set_xlabel(xlabel)
@@ -64,7 +64,7 @@ def curves(series: list[tuple[str, list[float]]], *, xlabel: str, ylabel: str, t
            hlines: list[tuple[str, float]] = (), markers: bool = False):
     """Several labelled curves on one axes, optional horizontal reference lines."""
     fig, ax = figure(figsize=(7, 4.5))
-    for (label, ys), color in zip(series, _palette(len(series))):
+    for (label, ys), color in zip(series, palette(len(series))):
         ax.plot(xs if xs is not None else range(1, len(ys) + 1), ys, label=label, color=color, linewidth=1.5,
                 marker="o" if markers else None, markersize=4)
     for label, value in hlines:
@@ -88,7 +88,7 @@ def fitted_lines(x: list[float], y: list[float], lines: list[tuple[str, float, f
     fig, ax = figure(figsize=(7, 4.5))
     ax.scatter(x, y, s=10, color="black", alpha=0.6, label="points")
     lo, hi = min(x), max(x)
-    for (label, w, b), color in zip(lines, _palette(len(lines))):
+    for (label, w, b), color in zip(lines, palette(len(lines))):
         ax.plot([lo, hi], [w * lo + b, w * hi + b], label=label, color=color, linewidth=1.3)
     ax.set_xlabel("x")
     ax.set_ylabel("y")

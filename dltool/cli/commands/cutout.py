@@ -96,14 +96,13 @@ def train(
     from dltool.cli.sweep import launch
     from dltool.experiments import cutout as exp
     from dltool.experiments.common import parse_ints
-    from dltool.report.export import check_out
     from dltool.report.views import cutout as views
 
     done, run_dir = [], None
     if resume is not None:
         cfg, done, run_dir = _resume(ctx, resume, run.out)
     else:
-        check_out(run.out, run.no_save)  # before TensorFlow and before any folder is made
+        run.check_out()  # before TensorFlow and before any folder is made
         cfg = exp.CutoutConfig.from_options(
             run.quick, ms=parse_ints(ms, "--ms"), target=target, max_epochs=max_epochs, batch_size=batch_size,
             lr=lr, lr_schedule=opt.name(lr_schedule), momentum=momentum, cutout_size=cutout_size, depth=depth,

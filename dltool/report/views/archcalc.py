@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dltool.report.tables import Column, TableSpec
-from dltool.report.views.common import _shape
+from dltool.report.views.common import shape_text
 
 # ---- archcalc -------------------------------------------------------------------------------------------
 
@@ -11,7 +11,7 @@ def network(report, batch_size: int = 1, dtype: str = "fp32", formulas: bool = T
     rows = []
     for r in report.rows:
         rows.append({
-            "layer": r.name, "output": _shape(r.output_shape),
+            "layer": r.name, "output": shape_text(r.output_shape),
             "activations": r.activations, "activations_formula": r.activations_formula,
             "weights": r.weights, "weights_formula": r.weights_formula,
             "biases": r.biases, "params": r.params, "macs": r.macs, "macs_formula": r.macs_formula,
@@ -31,7 +31,7 @@ def network(report, batch_size: int = 1, dtype: str = "fp32", formulas: bool = T
     csv_columns = [Column(k, k) for k in ("layer", "output", "activations", "weights", "biases", "params", "macs",
                                           "receptive_field", "activations_formula", "weights_formula",
                                           "macs_formula")]
-    layers = TableSpec(f"{report.name} at {_shape(report.input_shape)}" + ("" if report.bias else " (no biases)"),
+    layers = TableSpec(f"{report.name} at {shape_text(report.input_shape)}" + ("" if report.bias else " (no biases)"),
                        columns, rows, notes=["MACs: multiply-accumulates per image (formulas in --json/--csv); "
                                              "RF: receptive field in input pixels along one side ('all': the "
                                              "whole input)."], csv_columns=csv_columns)
@@ -74,10 +74,11 @@ def inception(comparison):
         rows = []
         for branch in module.branches:
             for op in branch.ops:
-                rows.append({"branch": branch.name, "operation": op.name, "output": _shape(op.output_shape),
+                rows.append({"branch": branch.name, "operation": op.name, "output": shape_text(op.output_shape),
                              "multiplications": op.multiplications, "formula": op.formula, "weights": op.weights})
         tables.append(TableSpec(
-            f"{module.variant} Inception module on {_shape(module.input_shape)} → {_shape(module.output_shape)}",
+            f"{module.variant} Inception module on {shape_text(module.input_shape)} → "
+            f"{shape_text(module.output_shape)}",
             [Column("branch", "branch", justify="left"), Column("operation", "operation", justify="left"),
              Column("output", "output"), Column("formula", "multiplications", justify="right"),
              Column("weights", "weights", ",")],
@@ -88,7 +89,7 @@ def inception(comparison):
         published = "—"
         if ref and ref.variant == m.variant:
             published = f"{ref.published_as} ({ref.source})"
-        summary.append({"variant": m.variant, "output": _shape(m.output_shape),
+        summary.append({"variant": m.variant, "output": shape_text(m.output_shape),
                         "multiplications": m.total_multiplications, "weights": m.total_weights,
                         "reference": published})
     notes = [f"saving: {comparison.saving:,} multiplications ({comparison.saving_pct:.2f} %, "

@@ -108,13 +108,13 @@ def tables(result):
 def plots(result, run_dir: Path) -> list[Path]:
     from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
-    from dltool.report.plots import _palette, figure, save_figure
+    from dltool.report.plots import figure, palette, save_figure
 
     parts = sorted({r.part for r in result.runs})
     if not parts:
         return []
     fig, axes = figure(1, len(parts), figsize=(6.2 * len(parts), 4.4), squeeze=False, sharey=True)
-    colours = dict(zip(result.config.methods, _palette(len(result.config.methods))))
+    colours = dict(zip(result.config.methods, palette(len(result.config.methods))))
     for ax, part in zip(axes.flat, parts):
         for r in (r for r in result.runs if r.part == part):
             label = f"{r.method} (η {r.lr:g})" + (f" — {r.status}" if r.status != "finished" else "")

@@ -7,11 +7,11 @@ from typing import Any
 from dltool.report.tables import Column
 
 
-def _shape(shape) -> str:
+def shape_text(shape) -> str:
     return "×".join(str(v) for v in shape) if shape is not None else "—"
 
 
-def _sig(value: Any, digits: int = 4) -> str:
+def sig(value: Any, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
 
 

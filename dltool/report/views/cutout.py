@@ -123,12 +123,12 @@ def tables(result):
 def plots(result, run_dir: Path) -> list[Path]:
     from matplotlib.ticker import MaxNLocator
 
-    from dltool.report.plots import _palette, figure, save_figure
+    from dltool.report.plots import figure, palette, save_figure
 
     runs = result.runs
     if not runs:
         return []
-    colours = _palette(len(runs))
+    colours = palette(len(runs))
     cfg = result.config
     fig, axes = figure(1, 2, figsize=(12.5, 4.6), squeeze=False)
     ax_e, ax_t = axes[0]

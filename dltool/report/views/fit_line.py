@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from dltool.report.tables import Column, TableSpec
-from dltool.report.views.common import _sig
+from dltool.report.views.common import sig
 
 # ---- fit-line -------------------------------------------------------------------------------------------
 
@@ -22,7 +22,7 @@ def tables(result):
         Column("w_error", "|w − w*|", ".3g"), Column("b_error", "|b − b*|", ".3g"),
         Column("status", "status", justify="left"), Column("iterations", "iterations", ","),
         Column("seconds", "seconds", ".2f")], rows,
-        notes=[f"points: {len(result.x)}; generating line w={_sig(result.true_w)}, b={_sig(result.true_b)}; "
+        notes=[f"points: {len(result.x)}; generating line w={sig(result.true_w)}, b={sig(result.true_b)}; "
                f"least-squares optimum w*={result.lstsq_w:.4f}, b*={result.lstsq_b:.4f}, optimal MSE "
                f"{result.optimal_loss:.5g}; |w − w*|, |b − b*| are measured from this optimum.",
                f"status: converged = final loss within {result.config.tolerance:.0%} of the optimal MSE and w, b "

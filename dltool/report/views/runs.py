@@ -143,11 +143,11 @@ def curves_figure(curves: list):
     colour, solid against dashed; the legend lists the labels and the folders once each, beside the plot."""
     from matplotlib.lines import Line2D
 
-    from dltool.report.plots import _palette, figure
+    from dltool.report.plots import figure, palette
 
     labels = list(dict.fromkeys(c.run for c in curves))
     folders = list(dict.fromkeys(c.folder for c in curves))
-    colour_of = dict(zip(labels, _palette(len(labels))))
+    colour_of = dict(zip(labels, palette(len(labels))))
     styles = ["-", "--", ":", "-."]
     style_of = {folder: styles[i % len(styles)] for i, folder in enumerate(folders)}
     with_acc = [c for c in curves if c.accuracy]
