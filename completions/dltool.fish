@@ -53,7 +53,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l no-xla
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l out
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l parts
-complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l subset
@@ -77,7 +77,7 @@ complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-xla
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l out
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l per-learner-batch
-complete -c dltool -n '__fish_seen_subcommand_from scale' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l price-per-hour
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l seed
@@ -104,7 +104,7 @@ complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l model
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l no-train
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l out
-complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l steps
@@ -189,7 +189,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizer-defaults
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizers
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l out
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l preset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l seed
@@ -213,7 +213,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l no-xla
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l optimizer
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l out
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l preset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l schedule
@@ -238,7 +238,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l optimizer
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l out
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l steps
@@ -265,7 +265,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l out
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l steps
@@ -287,7 +287,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l optimizer
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l out
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l steps
@@ -307,7 +307,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l optimizer
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l out
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l shards
@@ -345,7 +345,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subc
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l no-xla
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l out
-complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l precision
+complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l resume
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l seed

@@ -8,6 +8,16 @@ _dltool() {
         case "$w" in -*) ;; *) case " $_DLTOOL_GROUPS " in *" ${path:+$path }$w "*) path="${path:+$path }$w" ;; esac ;; esac
     done
     case "$path|$prev" in
+        "mnist softmax|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist cnn|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist filters|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist mlp|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist devices|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist workers|--precision") opts="fp32 bf16 fp16" ;;
+        "cutout train|--precision") opts="fp32 bf16 fp16" ;;
+        "cifar-adaptive|--precision") opts="fp32 bf16 fp16" ;;
+        "scale|--precision") opts="fp32 bf16 fp16" ;;
+        "allreduce|--precision") opts="fp32 bf16 fp16" ;;
         *) opts="" ;;
     esac
     if [ -z "$opts" ]; then

@@ -94,13 +94,15 @@ def _finite_floats(command: click.Command) -> None:
     import math
     import typing
 
-    def is_float(annotation: Any) -> bool:
-        args = typing.get_args(annotation)
-        return annotation is float or (float in args and all(a in (float, type(None)) for a in args))
+    def takes_float(param: Any) -> bool:
+        descriptor = getattr(param, "type_descriptor", None)  # typer ≥ 0.29 converts with pydantic
+        if descriptor is not None:
+            args = typing.get_args(descriptor.annotation)
+            return descriptor.annotation is float or (float in args and all(a in (float, type(None)) for a in args))
+        return isinstance(getattr(param, "type", None), click.types.FloatParamType)  # click's own types
 
     for param in command.params:
-        descriptor = getattr(param, "type_descriptor", None)
-        if descriptor is None or getattr(param, "_finite_only", False) or not is_float(descriptor.annotation):
+        if getattr(param, "_finite_only", False) or not takes_float(param):
             continue
 
         def check(ctx, p, value, _previous=param.callback):
