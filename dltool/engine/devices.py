@@ -233,7 +233,8 @@ def configure_virtual_devices(count: int, device_type: str = "auto", gpu_memory_
     """
     tf = _tf()
     if count < 1:
-        raise UsageError(f"virtual device count must be ≥ 1, got {count}", "use --gpus 1 or more")
+        raise UsageError(f"virtual device count must be ≥ 1, got {count}",
+                         "give 1 or more (scale --gpus, mnist devices and allreduce --devices)")
     gpus = tf.config.list_physical_devices("GPU")
     if device_type == "auto":
         device_type = "GPU" if gpus else "CPU"
