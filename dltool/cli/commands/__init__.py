@@ -11,16 +11,16 @@ from typing import Callable
 from typer.core import TyperCommand
 
 from dltool.cli.commands import (
-            allreduce,
-            archcalc,
-            cifar_adaptive,
-            cutout,
-            eggholder,
-            env,
-            fit_line,
-            mnist,
-            runs,
-            scale,
+    allreduce,
+    archcalc,
+    cifar_adaptive,
+    cutout,
+    eggholder,
+    env,
+    fit_line,
+    mnist,
+    runs,
+    scale,
 )
 
 COMMANDS = [fit_line.register, mnist.register, cifar_adaptive.register, scale.register, allreduce.register,
