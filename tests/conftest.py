@@ -50,6 +50,21 @@ def cifar_dir(monkeypatch) -> Path:
 
 
 @pytest.fixture
+def no_datasets(monkeypatch, tmp_path) -> Path:
+    """A machine without any dataset: $DLTOOL_DATA_DIR, $TFDS_DATA_DIR and /usr/share/datasets point at an
+    empty folder (returned) and there is no network for tensorflow-datasets to download from."""
+    from dltool.data import sources
+
+    empty = tmp_path / "no-datasets"
+    empty.mkdir()
+    monkeypatch.setenv("DLTOOL_DATA_DIR", str(empty))
+    monkeypatch.setenv("TFDS_DATA_DIR", str(empty))
+    monkeypatch.setattr(sources, "SYSTEM_DATA_DIR", empty)
+    monkeypatch.setattr(sources, "network_available", lambda *a, **k: False)
+    return empty
+
+
+@pytest.fixture
 def cli():
     """Invoke the app like a user would; returns click's Result (exit_code, stdout, stderr)."""
     from typer.testing import CliRunner

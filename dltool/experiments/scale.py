@@ -186,7 +186,15 @@ class ScaleConfig(ExperimentConfig):
         return 1 if self.join else sum(len(self.measurements(n)) for n in self.validate())
 
     def prepare(self) -> None:
-        if self.dataset != "synthetic":  # missing data: exit 3 now, before TensorFlow and before the run folder
+        """Exit 3 before the run folder: first more GPUs than this machine has (the command cannot run here
+        whatever the data: the fix is --virtual or fewer GPUs, so fetching a dataset first would not help), then
+        missing data. Counting GPUs imports TensorFlow, so it happens only where the count can refuse the run:
+        mirrored on real devices with more than one learner (the run needs TensorFlow anyway)."""
+        learners = self.validate()
+        if self.strategy == "mirrored" and not self.virtual and max(learners) > 1:
+            learners, _ = fit_default_learners(self, learners, _physical_gpus())
+            check_devices(self, learners)
+        if self.dataset != "synthetic":
             from dltool.data.sources import check_available
 
             check_available(self.dataset, self.data_dir)

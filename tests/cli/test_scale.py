@@ -105,6 +105,23 @@ def test_bad_input_exit_codes(cli, monkeypatch, args, code, words):
     assert lines and lines[-1].startswith("dltool: error:") and words in lines[-1]
 
 
+def test_no_gpu_is_reported_before_missing_data(cli, monkeypatch, no_datasets, tmp_path):
+    """--gpus 2 without --virtual on a machine with neither GPUs nor data: the command cannot run here whatever
+    the data, so that comes first (it used to say the data were missing, then, once fetched, that --virtual was
+    needed); with --virtual the next problem is the data. No run folder either way."""
+    import dltool.engine.devices as devices
+
+    monkeypatch.setattr(devices, "physical_gpus", lambda: 0)
+    for args, words in ((["--gpus", "2"], ("has none", "--virtual")),
+                        (["--gpus", "2", "--virtual"], ("fashion-mnist dataset not found", "--data-dir"))):
+        result = cli("scale", *args, "--out", str(tmp_path / "run"))
+        assert result.exit_code == 3, result.output
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("dltool: error:"), result.stderr
+        assert all(w in lines[0] for w in words), lines[0]
+        assert not (tmp_path / "run").exists()
+
+
 def test_bad_tf_config_is_exit_2(cli, monkeypatch):
     monkeypatch.setenv("TF_CONFIG", "{oops")
     result = cli("scale", "--strategy", "multiworker", *TINY, "--no-save")
