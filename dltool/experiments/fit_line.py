@@ -149,7 +149,14 @@ def load_points(cfg: FitLineConfig) -> tuple[np.ndarray, np.ndarray, float | Non
 
     if cfg.csv is not None:
         x, y = read_xy_csv(cfg.csv)
-        return np.asarray(x, "float32"), np.asarray(y, "float32"), None, None
+        x, y = np.asarray(x, "float32"), np.asarray(y, "float32")
+        # one point, or every x the same: the least-squares line (w*, b*) is not determined, and "converged"
+        # against numpy's minimum-norm pick would be meaningless
+        if np.unique(x).size < 2:
+            raise UsageError(f"{cfg.csv}: the points need at least two distinct x values to determine a line "
+                             f"(got {x.size} point{'s' if x.size != 1 else ''}, {np.unique(x).size} distinct x)",
+                             "add points with different x values to the CSV")
+        return x, y, None, None
     if cfg.points < 2:
         raise UsageError(f"--points must be at least 2, got {cfg.points}", "use e.g. --points 100")
     if cfg.noise < 0:

@@ -110,3 +110,23 @@ def test_config_from_options_keeps_the_grid_preset_and_momentum_defaults():
     assert cfg.preset == "report001-gd" and cfg.momentums == [0.2, 0.4, 0.6, 0.8]
     assert fit_line.parse_momentums("") == [] and fit_line.parse_momentums(None) is None
     assert fit_line.parse_momentums("0.5") == [0.5]
+
+
+@pytest.mark.parametrize("rows", ["3,7\n", "2,1\n2,5\n2,9\n"], ids=["one-point", "all-x-equal"])
+def test_csv_without_two_distinct_x_is_refused_before_tensorflow(tmp_path, rows):
+    """One point, or every x the same, leaves the least-squares line undetermined: it used to train and report
+    "converged" against numpy's minimum-norm pick. Refused with one line, exit 2, no folder, no TensorFlow."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "points.csv").write_text("x,y\n" + rows)
+    code = ("import sys\nfrom dltool.cli.app import main\n"
+            "print(main(['fit-line', '--points-csv', 'points.csv', '--out', 'run']), 'tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(os.environ), timeout=120)
+    assert done.stdout.split() == ["2", "False"], (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dltool: error: "), done.stderr
+    assert "at least two distinct x values" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["points.csv"]  # no run folder
