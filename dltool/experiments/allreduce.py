@@ -125,7 +125,7 @@ class AllreduceConfig(ExperimentConfig):
         if self.collective_timeout_s is not None and not (0 < self.collective_timeout_s < float("inf")):
             raise UsageError(f"--timeout must be positive, got {self.collective_timeout_s}",
                              "use e.g. --timeout 600, or leave it out for no collective timeout")
-        self.model = models.canonical(self.model, models.THROUGHPUT_MODELS, "scale")
+        self.model = models.canonical(self.model, models.THROUGHPUT_MODELS, "allreduce")
         return devices
 
     def total_runs(self) -> int:

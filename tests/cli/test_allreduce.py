@@ -71,3 +71,11 @@ def test_bad_input_exit_codes(cli, monkeypatch, args, code, words):
     assert result.exit_code == code, result.output
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert lines and lines[-1].startswith("dltool: error:") and words in lines[-1]
+
+
+def test_unknown_model_message_names_allreduce(cli):
+    # it said "for scale", the command whose model list allreduce shares
+    result = cli("allreduce", "--model", "vgg16", "--no-save")
+    assert result.exit_code == 2, result.output
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert "unknown model 'vgg16' for allreduce" in line and "for scale" not in line
