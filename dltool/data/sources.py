@@ -238,14 +238,53 @@ def read_local(spec: DatasetSpec, files: LocalFiles):
             if len(x) != len(y):
                 raise MissingError(
                     f"{paths[0]} has {len(x)} images but {paths[1].name} has {len(y)} labels",
-                    "The image and label files come from different copies; download both again.",
+                    "The image and label files come from different copies: download both again, or point "
+                    "--data-dir at a complete copy.",
                 )
-        if len(y) and (y.min() < 0 or y.max() >= spec.num_classes):
-            raise MissingError(
-                f"{paths[-1]}: label {int(y.max())} outside 0..{spec.num_classes - 1} for {spec.display}",
-                "The file is corrupt or belongs to another dataset.",
-            )
+        _check_label_range(spec, paths[-1], y)
     return x_train, y_train, x_test, y_test, class_names
+
+
+def check_local(spec: DatasetSpec, files: LocalFiles) -> None:
+    """What :func:`read_local` would refuse, found from headers and sizes without reading the images, so a
+    corrupt or truncated file fails before TensorFlow is imported (a MissingError naming the file, exit 3 as when
+    it is read): IDX magic numbers, dimensions against file sizes, image size, label counts against image
+    counts and label ranges (label files are small: read whole); CIFAR-10 binary record sizes and label bytes.
+    CIFAR-10 python pickles are left to the reader (a pickle's contents show only when it is unpickled).
+    Measured on the real sets (files in the page cache): ≈ 1–2 ms each for MNIST, Fashion-MNIST and the CIFAR-10
+    sample (the first memory map of a CIFAR batch ≈ 12 ms)."""
+    if files.fmt == "cifar-bin":
+        for path in [*files.train, *files.test]:
+            readers.check_cifar_bin(path, spec.num_classes)
+        return
+    if files.fmt != "idx":
+        return
+    for images_path, labels_path in (files.train, files.test):
+        dims = readers.check_idx(images_path, readers.IDX_IMAGES_MAGIC)
+        if len(dims) != 3 or tuple(dims[1:]) != spec.image_shape[:2]:
+            raise MissingError(
+                f"{images_path}: images are {'×'.join(map(str, dims[1:]))}, {spec.display} has "
+                f"{spec.image_shape[0]}×{spec.image_shape[1]}",
+                "Point --data-dir at the right dataset's files.",
+            )
+        readers.check_idx(labels_path, readers.IDX_LABELS_MAGIC)
+        labels = readers.read_idx_labels(labels_path)
+        if len(labels) != dims[0]:
+            raise MissingError(
+                f"{images_path} has {dims[0]} images but {labels_path.name} has {len(labels)} labels",
+                "The image and label files come from different copies: download both again, or point "
+                "--data-dir at a complete copy.",
+            )
+        _check_label_range(spec, labels_path, labels)
+
+
+def _check_label_range(spec: DatasetSpec, path: Path, y: np.ndarray) -> None:
+    if len(y) and (y.min() < 0 or y.max() >= spec.num_classes):
+        raise MissingError(
+            f"{path}: label {int(y.max())} outside 0..{spec.num_classes - 1} for {spec.display}",
+            "The file is corrupt or belongs to another dataset: download it again or point --data-dir "
+            "at a good copy.",
+        )
 
 
 def _cifar_class_names(spec: DatasetSpec, meta: Path | None) -> list[str]:
@@ -390,22 +429,31 @@ def explicit_root(spec: DatasetSpec, data_dir: str | os.PathLike, log: SearchLog
 
 
 def check_available(name: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> None:
-    """Raise the MissingError that :func:`resolve_and_read` would, without reading a file or importing
-    TensorFlow — only where that is sure: no raw files on the search path, no prepared tensorflow-datasets copy
-    in its cache and no network to download one. Commands call it before they make a run folder."""
+    """Raise the MissingError that :func:`resolve_and_read` would, without reading the images or importing
+    TensorFlow — where that is sure: no raw files on the search path, no prepared tensorflow-datasets copy in its
+    cache and no network to download one; or raw files found (the ones :func:`resolve_and_read` would read) that
+    are corrupt by their headers and sizes (:func:`check_local`). Commands call it before they make a run
+    folder."""
     spec = get_spec(name)
     log = SearchLog()
     if data_dir is not None:
         root = explicit_root(spec, data_dir, log)
-        if find_in_root(spec, root) is None and not is_tfds_dir(spec, root):
+        hit = find_in_root(spec, root)
+        if hit is not None:
+            return check_local(spec, hit)
+        if not is_tfds_dir(spec, root):
             raise missing_error(spec, log, reason=f"{spec.display} dataset not found in {root}")
         return
     for root in env_roots():
-        if root.is_dir() and (find_in_root(spec, root) is not None or is_tfds_dir(spec, root)):
+        hit = find_in_root(spec, root) if root.is_dir() else None
+        if hit is not None:
+            return check_local(spec, hit)
+        if root.is_dir() and is_tfds_dir(spec, root):
             return
         log.looked.append(f"{ENV_DATA_DIR}={root}" + ("" if root.is_dir() else " (no such folder)"))
-    if find_in_root(spec, SYSTEM_DATA_DIR) is not None:
-        return
+    hit = find_in_root(spec, SYSTEM_DATA_DIR)
+    if hit is not None:
+        return check_local(spec, hit)
     log.looked.append(str(SYSTEM_DATA_DIR))
     tfds_root = Path(os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets").expanduser()
     if is_tfds_dir(spec, tfds_root) or (download and network_available()):
