@@ -151,6 +151,7 @@ class CnnRun:
     images_per_second_sem: float | None
     mfu: float | None = None  # model FLOPs utilisation over the timed steps (engine/loop.py)
     peak_flops: float | None = None  # the measured matmul peak MFU divides by
+    reference_source: str | None = None  # where ``reference`` comes from (report, section); None without one
     epochs: list[dict] = field(default_factory=list)  # per epoch: train loss / accuracy, test accuracy, seconds
     evals: list[dict] = field(default_factory=list)  # every evaluation: step, epoch, accuracy, train seconds
 
@@ -206,18 +207,20 @@ def run(cfg: CnnConfig, on_run: Callable[[CnnRun], None] | None = None, progress
         last = fit.final_eval or {}
         tp = fit.throughput
         ok = tp is not None and tp.n > 0
-        ref = None
+        ref, source = None, None
         if cfg.model == "deep" and cfg.lr == 1e-4 and cfg.schedule == "constant" and cfg.subset is None:
             if cfg.epochs == 1 and total == steps_per_epoch:
                 ref = common.reference(common.CNN_BATCH_REFERENCE, batch, cfg.dataset)
+                source = common.CNN_BATCH_SOURCE
             elif (batch, cfg.epochs) == common.CNN_LONG_REFERENCE[:2] and cfg.dataset == "mnist":
-                ref = common.CNN_LONG_REFERENCE[2]
+                ref, source = common.CNN_LONG_REFERENCE[2], common.CNN_LONG_SOURCE
         elif cfg.preset == "fast99" and cfg.dataset == "mnist":
-            ref = common.FAST_REFERENCE[1]
+            ref, source = common.FAST_REFERENCE[1], common.FAST_SOURCE
         record = CnnRun(
             model=cfg.model, params=params, batch_size=batch, lr=cfg.lr, status=fit.status,
             epochs_run=fit.steps / steps_per_epoch, steps=fit.steps, test_accuracy=last.get("accuracy"),
-            test_loss=last.get("loss"), reference=ref, train_seconds=fit.train_seconds,
+            test_loss=last.get("loss"), reference=ref, reference_source=source if ref is not None else None,
+            train_seconds=fit.train_seconds,
             wall_seconds=fit.wall_seconds, time_to_target=fit.time_to_target, epoch_of_target=fit.epoch_of_target,
             step_ms=fit.step_time * 1000 if fit.step_time == fit.step_time else None,
             images_per_second=tp.mean if ok else (

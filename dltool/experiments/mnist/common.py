@@ -39,7 +39,9 @@ DEVICES_GPU_SECONDS: dict[tuple[int, int], float] = {
     (1, 4): 59.0, (2, 4): 65.0, (4, 4): 71.0, (1, 48): 8.44, (2, 48): 7.22, (4, 48): 7.02}
 DEVICES_SOURCE = "report 000, section 4.1 (GPUs)"
 CNN_LONG_REFERENCE = (50, 30, 0.992)  # batch 50, 30 epochs → 0.992
+CNN_LONG_SOURCE = "report 001, section 4 (exercise 3)"
 FAST_REFERENCE = (107.8, 0.992)  # the reports: 107.8 s on a GPU for 99.2 %
+FAST_SOURCE = "report 001, section 4 (exercise 3: batch 50, 30 epochs, 107.8 s on a GPU)"
 FILTERS_PARAMS = {8: 52_258, 16: 104_250, 32: 211_690, 64: 440_394, 128: 953_098, 256: 2_199_690}
 # Report 002: Table 1 (parameters, runtimes on the author's laptop CPU and on a GPU, 10 epochs, lr 0.1) and the
 # run printouts of its Figures 5–8 (F = 8 … 64: validation accuracy and test error after 10 epochs).
