@@ -27,7 +27,7 @@ _dltool() {
         "mnist mlp") opts="--adagrad-lr --batch-size --csv --data-dir --dataset --decay --decay-unit --dropout --epochs --eval-every --gallery --help --json --l1 --l1-definition --l2 --lr --markdown --no-save --out --precision --quick --seed --steps --studies --subset --target-accuracy --test-subset" ;;
         "mnist devices") opts="--batch-sizes --cross-device-ops --csv --data-dir --dataset --devices --help --json --lr --markdown --model --no-save --optimizer --out --precision --quick --seed --steps --virtual" ;;
         "mnist workers") opts="--batch-size --communication --csv --data-dir --dataset --epochs --help --json --l2 --lr --markdown --model --no-save --optimizer --out --precision --quick --seed --shards --steps --subset --test-subset --workers" ;;
-        "cutout show") opts="--csv --data-dir --help --json --markdown --number --out --seed --size --split" ;;
+        "cutout show") opts="--csv --data-dir --help --json --markdown --no-save --number --out --seed --size --split" ;;
         "cutout train") opts="--batch-size --csv --cutout-size --data-dir --depth --epochs --help --json --lr --lr-schedule --markdown --max-epochs --momentum --ms --no-save --no-xla --out --precision --quick --resume --seed --subset --target --test-subset --validation --xla" ;;
         "runs list") opts="--csv --help --json --markdown" ;;
         "runs show") opts="--csv --help --json --markdown" ;;

@@ -323,6 +323,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subc
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l help
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l json
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l number
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l out
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l seed

@@ -34,6 +34,22 @@ def test_show_two_real_images(cli, cifar_dir, tmp_path):
     assert doc["figure"] == str(figure) and figure.stat().st_size > 20_000
 
 
+
+def test_show_no_save_writes_nothing(cli, cifar_dir, tmp_path, monkeypatch):
+    """--no-save (every other command has it; show refused it as an unknown option): the same table and JSON,
+    no run folder and no figure."""
+    monkeypatch.chdir(tmp_path)
+    result = cli("cutout", "show", "-n", "3", "--no-save", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert len(doc["images"]) == 3 and doc["figure"] is None
+    result = cli("cutout", "show", "--no-save", "--markdown")
+    assert result.exit_code == 0, result.output
+    assert "cutout show: 2 CIFAR-10 train images" in result.stdout and "Figure not saved" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # no runs/ folder, no PNG
+    refused = cli("cutout", "show", "--no-save", "--out", str(tmp_path / "x"))
+    assert refused.exit_code == 2 and "--no-save" in refused.stderr and not (tmp_path / "x").exists()
+
 @pytest.mark.slow
 def test_quick_demo_learns_and_says_what_it_cannot_show(cli, cifar_dir, tmp_path):
     """--quick must show learning: both Ms above 20 % validation accuracy (chance: 10 %; a smaller preset of two

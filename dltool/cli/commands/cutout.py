@@ -16,14 +16,15 @@ cutout_app = typer.Typer(
 
 
 @cutout_app.command("show")
-@opt.shared("data_dir", exclude=("no_save",))
+@opt.shared("data_dir")
 def show(
     n: Annotated[int, typer.Option("-n", "--number", help="Number of images (1–64).")] = 2,
     size: Annotated[int, typer.Option("--size", help="Side of the zero square, pixels.")] = 16,
     split: Annotated[str, typer.Option("--split", help="Take the images from 'train' or 'test'.")] = "train",
     *, run: opt.RunOptions,
 ) -> None:
-    """A figure of N CIFAR-10 images beside their cutout versions (cutout_examples.png in the run folder).
+    """A figure of N CIFAR-10 images beside their cutout versions (cutout_examples.png in the run folder;
+    --no-save: the table or JSON only, no folder and no figure).
 
     Cutout: a square of zeros of side --size (16) at a centre drawn uniformly over all 32×32 pixels; near the
     border the square is clipped, so part of it falls outside the image. The same TensorFlow op as in training.
@@ -36,12 +37,15 @@ def show(
 
     cfg = exp.ShowConfig.from_options(n=n, size=size, split=opt.name(split), **run.settings("data_dir", "seed"))
     result = exp.show(cfg)
-    run_dir = new_run_dir("cutout-show", run.out)
-    path = views.show_plot(result, run_dir / "cutout_examples.png")
     tables, footer = views.show_tables(result)
-    footer.append(f"Figure: {path}")
     doc = result.to_dict()
-    doc["figure"] = str(path)
+    doc["figure"] = None
+    if run.no_save:
+        footer.append("Figure not saved (--no-save).")
+    else:
+        path = views.show_plot(result, new_run_dir("cutout-show", run.out) / "cutout_examples.png")
+        footer.append(f"Figure: {path}")
+        doc["figure"] = str(path)
     output.emit(tables, doc, run.fmt, footer)
 
 
