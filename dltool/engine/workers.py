@@ -219,11 +219,26 @@ class RemoteProgress:
         report({"event": "steps", "done": int(steps_done), "loss": float(loss)})
 
     def on_epoch_end(self, log: Any) -> None:
-        report({"event": "epoch_end", "epoch": getattr(log, "epoch", None)})
+        report({"event": "epoch_end", **{key: getattr(log, key, None) for key in EPOCH_FIELDS}})
+
+
+# the engine's EpochLog fields an epoch_end event carries (dltool.engine.loop.EpochLog, without importing it)
+EPOCH_FIELDS = ("epoch", "steps", "train_loss", "train_accuracy", "eval_loss", "eval_accuracy", "seconds",
+                "examples", "learning_rate")
+
+
+class EpochRecord:
+    """An ``epoch_end`` event read back as the engine's EpochLog (a field the event lacks reads as None)."""
+
+    def __init__(self, event: dict):
+        for key in EPOCH_FIELDS:
+            setattr(self, key, event.get(key))
 
 
 def forward_to(progress: Any, chief_only: bool = True) -> Callable[[int, dict], None]:
-    """An ``on_event`` for launch(): replays the chief's RemoteProgress calls on ``progress`` (a SweepProgress)."""
+    """An ``on_event`` for launch(): replays the chief's RemoteProgress calls on ``progress`` (a SweepProgress,
+    or the TensorBoard writer around it), its end-of-epoch records included. Only the chief's: the losses and
+    accuracies a worker logs are all-reduced over every worker's replicas, so each worker holds the same numbers."""
 
     def on_event(index: int, event: dict) -> None:
         if progress is None or (chief_only and index != 0):
@@ -237,6 +252,8 @@ def forward_to(progress: Any, chief_only: bool = True) -> Callable[[int, dict], 
             progress.on_fit_start(int(event.get("total", 0)))
         elif kind == "steps":
             progress.on_steps(int(event.get("done", 0)), float(event.get("loss", float("nan"))))
+        elif kind == "epoch_end" and hasattr(progress, "on_epoch_end"):
+            progress.on_epoch_end(EpochRecord(event))
         elif kind == "log" and hasattr(progress, "log"):
             progress.log(str(event.get("message", "")))
 

@@ -102,3 +102,37 @@ def test_a_second_run_gets_its_own_folder(tmp_path):
     _fit(hooks, epochs=1)
     _fit(hooks, epochs=1)
     assert sorted(read_scalars(tmp_path / "tb")) == ["01-gd_lr=0.05", "02-gd_lr=0.05"]
+
+
+def test_a_worker_runs_epoch_records_reach_tensorboard_through_the_launcher(tmp_path, monkeypatch):
+    """In `mnist workers` and `scale --strategy multiworker` the engine runs in worker processes and its hooks
+    are RemoteProgress events replayed by forward_to: the chief's end-of-epoch records must reach the TensorBoard
+    writer too (they used to stop at the launcher, leaving only train/loss). A worker's records are not written:
+    its losses and accuracies are the same all-reduced numbers as the chief's."""
+    import json
+
+    from dltool.engine import workers
+
+    events = []
+    monkeypatch.delenv(workers.ENV_DIR, raising=False)
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setattr(workers, "_local_sink", lambda index, event: events.append(json.loads(json.dumps(event))))
+    fit = _fit(workers.RemoteProgress())
+
+    inner = Recorder()
+    forward = workers.forward_to(TensorBoardHooks(inner, tmp_path / "tb"))
+    for event in events:
+        forward(0, event)
+        forward(1, dict(event, label="worker 1"))  # the same run seen by a second worker: not written
+    scalars = read_scalars(tmp_path / "tb")
+    assert list(scalars) == ["01-gd_lr=0.05"]
+    tags = scalars["01-gd_lr=0.05"]
+    assert [s for s, _ in tags["train/loss"]] == list(range(4, 25, 4))
+    for tag, field in (("train/epoch_loss", "train_loss"), ("train/accuracy", "train_accuracy"),
+                       ("eval/loss", "eval_loss"), ("eval/accuracy", "eval_accuracy"),
+                       ("train/learning_rate", "learning_rate")):
+        assert [s for s, _ in tags[tag]] == [1, 2, 3], tag
+        np.testing.assert_allclose([v for _, v in tags[tag]], [getattr(e, field) for e in fit.epochs], rtol=1e-6)
+    np.testing.assert_allclose([v for _, v in tags["perf/images_per_second"]],
+                               [e.examples / e.seconds for e in fit.epochs], rtol=1e-5)
+    assert [c for c in inner.calls if c[0] == "on_epoch_end"] == [("on_epoch_end", e) for e in (1, 2, 3)]
