@@ -19,13 +19,14 @@ from dltool.cli.commands import (
     env,
     fit_line,
     mnist,
+    reproduce,
     runs,
     scale,
 )
 
 COMMANDS = [fit_line.register, mnist.register, cifar_adaptive.register, scale.register, allreduce.register,
             archcalc.register, cutout.register, eggholder.register,
-            runs.register, env.register]
+            reproduce.register, runs.register, env.register]
 
 
 def help_when_shown(build: Callable[[], str]) -> type[TyperCommand]:

@@ -40,6 +40,7 @@ from dltool.models.penalties import L1_DEFINITIONS, REPORT_L1_DIVISOR  # the def
 STUDIES = ("schedule", "depth", "sparsity", "norm", "l1")
 DEFAULT_STUDIES = ("schedule", "depth", "sparsity", "norm")  # the report's questions 1–3, 5 and 6
 SMALL = 1e-3  # "near zero" threshold for the share of small weights
+TINY = 1e-7  # report 003, Q5: the L1 model has "several weights of a size of 10^-7 or less"
 DECAY_UNITS = ("epoch", "step")  # what k of α₀/(1 + δ·k) counts
 
 # ---- report 003's numbers -------------------------------------------------------------------------------------
@@ -228,6 +229,7 @@ class MlpRun:
     test_loss: float | None
     mean_abs_weight: float  # first hidden layer's kernel
     share_small: float  # share of those weights with |w| < 1e-3
+    share_tiny: float  # share of those weights with |w| ≤ 1e-7 (report 003's threshold)
     train_seconds: float
     time_to_target: float | None
     mfu: float | None = None  # model FLOPs utilisation of the training steps (engine/loop.py)
@@ -372,6 +374,7 @@ def run(cfg: MlpConfig, on_run: Callable[[MlpRun], None] | None = None, progress
             params=int(engine.model.count_params()), status=fit.status, steps=fit.steps, train_accuracy=train_acc,
             test_accuracy=test_acc, test_loss=test_loss if math.isfinite(test_loss) else None,
             mean_abs_weight=float(kernel.mean()), share_small=float((kernel < SMALL).mean()),
+            share_tiny=float((kernel <= TINY).mean()),
             train_seconds=fit.train_seconds, time_to_target=fit.time_to_target, mfu=fit.mfu,
             epochs=[{"epoch": e.epoch, "train_loss": e.train_loss, "train_accuracy": e.train_accuracy,
                      "test_accuracy": e.eval_accuracy} for e in fit.epochs],
