@@ -181,8 +181,34 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name.lower())
 
 
+# The model constructors of ``keras.applications`` (Keras 3.15), known without importing Keras: an unknown name
+# and its "did you mean" are answered without TensorFlow's seconds of import. tests/unit/test_archcalc.py checks
+# this list against ``keras_application_names()``, so a Keras that adds or drops one fails the test.
+APPLICATION_NAMES: tuple[str, ...] = (
+    "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge",
+    "DenseNet121", "DenseNet169", "DenseNet201",
+    "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5",
+    "EfficientNetB6", "EfficientNetB7",
+    "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L",
+    "EfficientNetV2M", "EfficientNetV2S",
+    "InceptionResNetV2", "InceptionV3",
+    "MobileNet", "MobileNetV2", "MobileNetV3Large", "MobileNetV3Small",
+    "NASNetLarge", "NASNetMobile",
+    "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "ResNet50", "ResNet50V2",
+    "VGG16", "VGG19",
+    "Xception",
+)
+
+
 def application_names() -> list[str]:
-    """The model constructors in ``keras.applications`` (ResNet50, MobileNetV2, ...)."""
+    """The model constructors of ``keras.applications`` (ResNet50, MobileNetV2, ...), from the static list: no
+    TensorFlow import."""
+    return list(APPLICATION_NAMES)
+
+
+def keras_application_names() -> list[str]:
+    """The model constructors that the installed ``keras.applications`` has (imports Keras): what
+    ``APPLICATION_NAMES`` must equal."""
     keras = _keras()
     return sorted(
         n
@@ -194,7 +220,8 @@ def application_names() -> list[str]:
 
 
 def resolve_application(name: str) -> str:
-    """Case-insensitive match among keras.applications constructors ('resnet50' -> 'ResNet50')."""
+    """Case-insensitive match among keras.applications constructors ('resnet50' -> 'ResNet50'), without
+    importing Keras."""
     names = application_names()
     lookup = {_norm(n): n for n in names}
     key = _norm(name)

@@ -143,6 +143,10 @@ def test_list(cli):
     (["inception", "--preset", "googlenet-3z"], "googlenet-3a"),
     (["vgg19", "--reduce3", "96"], "--reduce3 applies only to 'dltool archcalc inception'"),
     (["alexnet", "--preset", "googlenet-3a", "--f1", "3"], "--preset, --f1 apply only to"),
+    (["vgg19", "--kernel", "3"], "--kernel applies only to 'dltool archcalc receptive-field', not to 'vgg19'"),
+    (["alexnet", "-n", "2", "-f", "3"], "--layers, --kernel apply only to 'dltool archcalc receptive-field'"),
+    (["inception", "--layers", "4"], "--layers applies only to 'dltool archcalc receptive-field'"),
+    (["resnet50", "-f", "7"], "--kernel applies only to"),  # refused before TensorFlow builds ResNet50
 ])
 def test_bad_input_is_one_line_exit_2(cli, args, needle):
     result = cli("archcalc", *args)
@@ -169,3 +173,28 @@ def test_keras_application_by_name(cli):
     assert doc["total_params"] == 25_636_712
     assert doc["reference"]["params"] == 25_636_712
     assert "keras.io/api/applications" in doc["reference"]["source"]
+
+
+def test_receptive_field_options_keep_their_defaults(cli):
+    assert (_json(cli, "receptive-field")["n"], _json(cli, "receptive-field")["f"]) == (3, 5)
+    doc = _json(cli, "rf", "-n", "2", "-f", "3")
+    assert (doc["n"], doc["f"], doc["receptive_field"]) == (2, 3, 5)
+
+
+@pytest.mark.parametrize("name, suggestion", [("nosuchnet", None), ("resnet5", "did you mean 'resnet50'"),
+                                              ("mobilenetv4", "did you mean 'mobilenetv2'")])
+def test_unknown_network_is_answered_without_tensorflow(tmp_path, name, suggestion):
+    """The unknown-name path (and its "did you mean" among Keras applications) used to import TensorFlow (≈ 3.7 s)
+    to list keras.applications; the list is now known without it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom dltool.cli.app import main\n"
+            "print(main(['archcalc', sys.argv[1]]), 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, cwd=tmp_path,
+                          env=dict(os.environ), timeout=120)
+    assert done.stdout.split() == ["2", "False", "False"], (done.stdout, done.stderr)
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"dltool: error: unknown network {name!r}")
+    assert (suggestion in line) if suggestion else ("did you mean" not in line)

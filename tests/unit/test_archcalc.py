@@ -601,6 +601,29 @@ def test_keras_mobilenetv2_by_lowercase_name(keras):
     assert any(row.kind == "depthwise_conv" for row in r.rows)
 
 
+def test_static_application_names_match_keras(keras):
+    """The list that answers unknown names without TensorFlow is the installed keras.applications' list."""
+    from dltool.archcalc.keras_model import APPLICATION_NAMES, application_names, keras_application_names
+
+    assert list(APPLICATION_NAMES) == sorted(APPLICATION_NAMES)  # sorted, no duplicates
+    assert len(set(APPLICATION_NAMES)) == len(APPLICATION_NAMES)
+    assert application_names() == keras_application_names()
+
+
+def test_application_names_are_resolved_without_keras():
+    code = (
+        "import sys\nfrom dltool.archcalc.keras_model import resolve_application\n"
+        "from dltool.errors import UsageError\n"
+        "names = [resolve_application(n) for n in ('resnet50', 'MOBILENET_v2', 'efficientnet-v2s')]\n"
+        "try:\n    resolve_application('resnet5')\nexcept UsageError as err:\n    hint = err.hint\n"
+        "print(names, hint.startswith(\"Did you mean 'ResNet50'\"), 'keras' in sys.modules, "
+        "'tensorflow' in sys.modules)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['ResNet50', 'MobileNetV2', 'EfficientNetV2S'] True False False", proc.stdout
+
 def test_keras_errors(keras, tmp_path):
     from dltool.archcalc.keras_model import from_keras
 

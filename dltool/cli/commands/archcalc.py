@@ -43,10 +43,12 @@ def archcalc(
         rich_help_panel="inception", show_default=False)] = None,
     f1: F1 = None, f3: F3 = None, f5: F5 = None, reduce3: Reduce3 = None, reduce5: Reduce5 = None,
     reduce: Reduce = None, pool_proj: PoolProj = None,
-    layers: Annotated[int, typer.Option("--layers", "-n", help="receptive-field: number of stacked convolutions.",
-                                        rich_help_panel="receptive-field")] = 3,
-    kernel: Annotated[int, typer.Option("--kernel", "-f", help="receptive-field: kernel size F.",
-                                        rich_help_panel="receptive-field")] = 5,
+    layers: Annotated[Optional[int], typer.Option("--layers", "-n", help="receptive-field: number of stacked "
+                                                  "convolutions (default 3).", rich_help_panel="receptive-field",
+                                                  show_default=False)] = None,
+    kernel: Annotated[Optional[int], typer.Option("--kernel", "-f", help="receptive-field: kernel size F "
+                                                  "(default 5).", rich_help_panel="receptive-field",
+                                                  show_default=False)] = None,
     json_: opt.Json = False,
     csv_: opt.Csv = False,
     markdown: opt.Markdown = False,
@@ -67,15 +69,15 @@ def archcalc(
 
     fmt = output.choose_format(json_, csv_, markdown)
     inception = dict(f1=f1, f3=f3, f5=f5, reduce=reduce, reduce3=reduce3, reduce5=reduce5, pool_proj=pool_proj)
-    key = _check(network, batch_size, dtype, dict(preset=preset, **inception))
+    key = _check(network, batch_size, dtype, dict(preset=preset, **inception), dict(layers=layers, kernel=kernel))
     if key == "list":
         return _list(fmt)
     if key == "inception":
         cfg = ac.inception_config(preset, ac.parse_input(input_) if input_ else None, **inception)
         comparison = ac.inception(*cfg.input_shape, **cfg.filters())
         return _emit(views.inception(comparison), comparison.to_dict(), fmt)
-    if key in ("receptive-field", "receptive_field", "rf"):
-        stacked = ac.stacked_receptive_field(layers, kernel)
+    if key in RECEPTIVE_FIELD:
+        stacked = ac.stacked_receptive_field(3 if layers is None else layers, 5 if kernel is None else kernel)
         return _emit(views.receptive(stacked), stacked.to_dict(), fmt)
     report = _report(network, input_, bias)
     _emit(views.network(report, batch_size, dtype, formulas), report.to_dict(batch_size, dtype), fmt)
@@ -89,9 +91,12 @@ def _emit(view: tuple, doc: dict, fmt) -> None:
     output.emit(tables, doc, fmt, footer)
 
 
-def _check(network: str, batch_size: int, dtype: str, inception: dict) -> str:
+RECEPTIVE_FIELD = ("receptive-field", "receptive_field", "rf")  # the names of the receptive-field calculator
+
+
+def _check(network: str, batch_size: int, dtype: str, inception: dict, receptive: dict) -> str:
     """The network's key, once every option is checked (before anything is built): inception's options only
-    with 'inception'."""
+    with 'inception', --layers and --kernel only with 'receptive-field'."""
     from dltool.archcalc.core import normalize_dtype
     from dltool.errors import UsageError
 
@@ -104,6 +109,12 @@ def _check(network: str, batch_size: int, dtype: str, inception: dict) -> str:
         raise UsageError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only to "
                          f"'dltool archcalc inception', not to {network!r}",
                          f"leave {'it' if len(given) == 1 else 'them'} out, or run 'dltool archcalc inception'")
+    given = [f"--{name}" for name, value in receptive.items() if value is not None]
+    if given and key not in RECEPTIVE_FIELD:  # they were silently ignored: 'archcalc vgg19 -f 3' looked valid
+        raise UsageError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only to "
+                         f"'dltool archcalc receptive-field', not to {network!r}",
+                         f"leave {'it' if len(given) == 1 else 'them'} out, or run "
+                         f"'dltool archcalc receptive-field'")
     return key
 
 
