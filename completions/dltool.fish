@@ -6,6 +6,7 @@ complete -c dltool -f -n '__fish_use_subcommand' -a 'scale' -d 'Measure strong a
 complete -c dltool -f -n '__fish_use_subcommand' -a 'allreduce' -d 'Compare all-reduce implementations: time, algbw, busbw...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'archcalc' -d 'Per-layer arithmetic of a CNN: output shape, activations,...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'eggholder' -d 'Can a wide shallow or a narrow deep network learn the...'
+complete -c dltool -f -n '__fish_use_subcommand' -a 'reproduce' -d 'Audit the five course reports: run the studies that...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'env' -d 'The environment, ready to paste into a bug report:...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'mnist' -d 'The reports MNIST studies on real MNIST (or --dataset...'
 complete -c dltool -f -n '__fish_use_subcommand' -a 'cutout' -d 'Cutout regularisation (DeVries & Taylor, 2017) and batch...'
@@ -159,6 +160,20 @@ complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l test-fraction
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l time-alone
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l widths
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l xla
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l against
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l check
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l csv
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l data-dir
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l help
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l jobs
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l json
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l list
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l markdown
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l out
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l page
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l resume
+complete -c dltool -n '__fish_seen_subcommand_from reproduce' -l tier -r -a 'quick full'
 complete -c dltool -n '__fish_seen_subcommand_from env' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from env' -l help
 complete -c dltool -n '__fish_seen_subcommand_from env' -l json
