@@ -251,8 +251,8 @@ def check_local(spec: DatasetSpec, files: LocalFiles) -> None:
     it is read): IDX magic numbers, dimensions against file sizes, image size, label counts against image
     counts and label ranges (label files are small: read whole); CIFAR-10 binary record sizes and label bytes.
     CIFAR-10 python pickles are left to the reader (a pickle's contents show only when it is unpickled).
-    Measured on the real sets (files in the page cache): ≈ 1–2 ms each for MNIST, Fashion-MNIST and the CIFAR-10
-    sample (the first memory map of a CIFAR batch ≈ 12 ms)."""
+    Measured on the real sets (files in the page cache): 6–10 ms each for MNIST, Fashion-MNIST and the CIFAR-10
+    sample as a command's first check, ≈ 1–2 ms when repeated in one process."""
     if files.fmt == "cifar-bin":
         for path in [*files.train, *files.test]:
             readers.check_cifar_bin(path, spec.num_classes)
