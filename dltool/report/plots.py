@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 
@@ -25,6 +26,19 @@ def save_figure(fig, path: Path, dpi: int = 120) -> Path:
     return path
 
 
+def tight_layout(fig) -> None:
+    """``fig.tight_layout()`` without matplotlib's "Tight layout not applied" UserWarning on the user's terminal.
+
+    The warning means that some decoration lies far outside the axes (the figure keeps matplotlib's own layout
+    then); the functions here keep their decorations inside the axes (see :func:`curves`' reference lines), so
+    this only guards against a case not foreseen: a warning there is nothing a user could act on."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        fig.tight_layout()
+
+
 def palette(n: int):
     import matplotlib
 
@@ -35,8 +49,6 @@ def palette(n: int):
 def curve_panels(panels: dict[str, list[tuple[str, list[float]]]], *, xlabel: str = "iteration",
                  ylabel: str = "loss", logy: bool = True, title: str | None = None, ncols: int = 3):
     """One subplot per panel (e.g. per optimizer), one line per series (e.g. per learning rate)."""
-    import math
-
     n = max(len(panels), 1)
     cols = min(ncols, n)
     rows = math.ceil(n / cols)
@@ -55,7 +67,7 @@ def curve_panels(panels: dict[str, list[tuple[str, list[float]]]], *, xlabel: st
         ax.set_visible(False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -67,20 +79,40 @@ def curves(series: list[tuple[str, list[float]]], *, xlabel: str, ylabel: str, t
     for (label, ys), color in zip(series, palette(len(series))):
         ax.plot(xs if xs is not None else range(1, len(ys) + 1), ys, label=label, color=color, linewidth=1.5,
                 marker="o" if markers else None, markersize=4)
-    for label, value in hlines:
-        ax.axhline(value, linestyle="--", color="grey", linewidth=1)
-        ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
+    _reference_lines(ax, hlines)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
+
+
+def _reference_lines(ax, hlines) -> None:
+    """Dashed horizontal lines with their label, where they fall inside the curves' range; a line outside it (on
+    a log axis a least-squares optimum of 1e-30 below losses of 1e2, or 0) is named in a corner instead.
+
+    Drawn after the scales are set: an annotation at a value the axis does not show lay far outside the axes,
+    so the saved PNG (bbox_inches="tight") grew to 14,000 pixels high and matplotlib warned "Tight layout not
+    applied"; stretching the axis to 1e-30 would flatten the curves instead."""
+    lo, hi = ax.get_ylim()
+    outside = []
+    for label, value in hlines:
+        if value is None:
+            continue
+        if lo <= value <= hi and not (value <= 0 and ax.get_yscale() == "log"):
+            ax.axhline(value, linestyle="--", color="grey", linewidth=1)
+            ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
+        else:
+            outside.append(f"{label}: {value:.3g} ({'below' if value < lo else 'above'} the plotted range)")
+    ax.set_ylim(lo, hi)  # the lines drawn do not move the curves' limits
+    if outside:
+        ax.text(0.01, 0.01, "\n".join(outside), transform=ax.transAxes, fontsize=8, va="bottom", color="grey")
 
 
 def fitted_lines(x: list[float], y: list[float], lines: list[tuple[str, float, float]], *, title: str = ""):
@@ -95,5 +127,5 @@ def fitted_lines(x: list[float], y: list[float], lines: list[tuple[str, float, f
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig

@@ -108,7 +108,7 @@ def tables(result):
 def plots(result, run_dir: Path) -> list[Path]:
     from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
-    from dltool.report.plots import figure, palette, save_figure
+    from dltool.report.plots import figure, palette, save_figure, tight_layout
 
     parts = sorted({r.part for r in result.runs})
     if not parts:
@@ -133,7 +133,7 @@ def plots(result, run_dir: Path) -> list[Path]:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("CIFAR-10 MLP 3072-1000-1000-10: training loss per epoch")
-    fig.tight_layout()
+    tight_layout(fig)
     paths = [save_figure(fig, run_dir / "training_loss.png")]
 
     fig, axes = figure(1, len(parts), figsize=(6.2 * len(parts), 4.0), squeeze=False, sharey=True)
@@ -148,6 +148,6 @@ def plots(result, run_dir: Path) -> list[Path]:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("Test accuracy per epoch")
-    fig.tight_layout()
+    tight_layout(fig)
     paths.append(save_figure(fig, run_dir / "test_accuracy.png"))
     return paths

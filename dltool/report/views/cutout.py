@@ -33,7 +33,7 @@ def show_tables(result):
 def show_plot(result, path: Path) -> Path:
     from matplotlib.patches import Rectangle
 
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     n = len(result.images)
     fig, axes = figure(n, 2, figsize=(5.6, 2.9 * n), squeeze=False)
@@ -53,7 +53,7 @@ def show_plot(result, path: Path) -> Path:
                 ax.plot([info.centre[1]], [info.centre[0]], "+", color="red", markersize=8)
     fig.suptitle(f"Cutout (DeVries & Taylor): {result.config.size}×{result.config.size} zero square, "
                  "clipped at the border", fontsize=10)
-    fig.tight_layout()
+    tight_layout(fig)
     return save_figure(fig, path, dpi=140)
 
 
@@ -123,7 +123,7 @@ def tables(result):
 def plots(result, run_dir: Path) -> list[Path]:
     from matplotlib.ticker import MaxNLocator
 
-    from dltool.report.plots import figure, palette, save_figure
+    from dltool.report.plots import figure, palette, save_figure, tight_layout
 
     runs = result.runs
     if not runs:
@@ -156,5 +156,5 @@ def plots(result, run_dir: Path) -> list[Path]:
     ax_t.set_title("Validation error vs training time")
     fig.suptitle(f"ResNet-{cfg.depth}, batch augmentation with cutout (B = {cfg.batch_size})"
                  + (f"\nshort run: {'; '.join(gaps)}" if gaps else ""), fontsize=10 if gaps else None)
-    fig.tight_layout()
+    tight_layout(fig)
     return [save_figure(fig, run_dir / "validation_error.png")]

@@ -120,7 +120,7 @@ def _by_depth(result):
 
 
 def plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     groups = _by_depth(result)
     paths = []
@@ -149,7 +149,7 @@ def plots(result, run_dir: Path) -> list[Path]:
     ax.set_title(f"Eggholder: test RMSE vs hidden units ({result.config.epochs:,} epochs)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     paths.append(save_figure(fig, run_dir / "rmse_vs_hidden_units.png"))
 
     # 2. test RMSE vs parameters
@@ -165,7 +165,7 @@ def plots(result, run_dir: Path) -> list[Path]:
     ax.set_title("Eggholder: test RMSE vs parameters")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     paths.append(save_figure(fig, run_dir / "rmse_vs_params.png"))
 
     # 3. training time vs parameters: each network's own time when timed alone (or trained alone), else bundles
@@ -203,7 +203,7 @@ def plots(result, run_dir: Path) -> list[Path]:
     ax.grid(True, which="both", alpha=0.3)
     if own or not bundled:
         ax.legend(fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     paths.append(save_figure(fig, run_dir / "time_vs_params.png"))
 
     # 4. the function and the best network of each depth on a grid

@@ -78,7 +78,7 @@ def softmax_tables(result):
 
 
 def softmax_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     panels: dict[str, list] = {}
     for r in result.runs:
@@ -106,7 +106,7 @@ def softmax_plots(result, run_dir: Path) -> list[Path]:
     ax.set_title("Softmax regression: test accuracy, measured vs report", pad=22)
     ax.legend(fontsize=8, ncol=2, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
+    tight_layout(fig)
     paths.append(save_figure(fig, run_dir / "accuracy.png"))
     return paths
 
@@ -114,7 +114,7 @@ def softmax_plots(result, run_dir: Path) -> list[Path]:
 def _panels(panels: dict[str, list], xlabel: str, ylabel: str, title: str, *, logy: bool = False,
             logx: bool = False, ncols: int = 3, ylim: tuple | None = None):
     """One subplot per panel, one line per (label, xs, ys) series."""
-    from dltool.report.plots import figure
+    from dltool.report.plots import figure, tight_layout
 
     n = max(len(panels), 1)
     cols = min(ncols, n)
@@ -137,7 +137,7 @@ def _panels(panels: dict[str, list], xlabel: str, ylabel: str, title: str, *, lo
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -189,7 +189,7 @@ def cnn_tables(result):
 
 
 def cnn_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     paths = []
     runs = result.runs
@@ -213,7 +213,7 @@ def cnn_plots(result, run_dir: Path) -> list[Path]:
         a2.set_title("Training time (same epochs, compiled steps)")
         a2.grid(True, alpha=0.3)
         fig.suptitle(f"{result.data['name']}: CNN vs batch size")
-        fig.tight_layout()
+        tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "batch_sweep.png"))
     fig, ax = figure(figsize=(7, 4.5))
     for i, r in enumerate(runs):
@@ -231,7 +231,7 @@ def cnn_plots(result, run_dir: Path) -> list[Path]:
     ax.set_title("Test accuracy vs training time")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     paths.append(save_figure(fig, run_dir / "accuracy_vs_time.png"))
     return paths
 
@@ -288,7 +288,7 @@ def filters_tables(result):
 
 
 def filters_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     cfg = result.config
     paths = []
@@ -311,7 +311,7 @@ def filters_plots(result, run_dir: Path) -> list[Path]:
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=8)
         fig.suptitle(f"Filters CNN, F = {cfg.lr_filters}: learning rate")
-        fig.tight_layout()
+        tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "validation_curves.png"))
     if f_runs:
         fig, (a1, a2, a3) = figure(1, 3, figsize=(15, 4.2))
@@ -356,7 +356,7 @@ def filters_plots(result, run_dir: Path) -> list[Path]:
         for ax in (a1, a2, a3):
             ax.grid(True, alpha=0.3, which="both")
         fig.suptitle(f"Filters CNN at lr {cfg.lr:g}")
-        fig.tight_layout()
+        tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "filters.png"))
     return paths
 
@@ -451,7 +451,7 @@ def mlp_l1_text(cfg) -> str:
 
 
 def mlp_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     paths = []
     panels: dict[str, list] = {}
@@ -483,7 +483,7 @@ def mlp_plots(result, run_dir: Path) -> list[Path]:
         for ax in list(axes.flat)[len(panels):]:
             ax.set_visible(False)
         fig.suptitle("MLP studies: test accuracy per epoch")
-        fig.tight_layout()
+        tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "studies.png"))
     base = result.runs[0] if result.runs else None
     if base is not None and base.epochs:
@@ -501,7 +501,7 @@ def mlp_plots(result, run_dir: Path) -> list[Path]:
         ax.set_title(f"{base.name}: train and test accuracy")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-        fig.tight_layout()
+        tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "base_accuracy.png"))
     compared = [row for row in result.references if row["quantity"] == "test_accuracy"]
     if compared:
@@ -519,7 +519,7 @@ def mlp_plots(result, run_dir: Path) -> list[Path]:
         ax.set_title("MLP: test accuracy, measured vs report 003", pad=22)
         ax.legend(fontsize=8, ncol=2, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
         ax.grid(True, axis="y", alpha=0.3)
-        fig.tight_layout()
+        tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "report.png"))
     images = getattr(result, "gallery_images", None)
     if images is not None and result.gallery:
@@ -537,7 +537,7 @@ def mlp_plots(result, run_dir: Path) -> list[Path]:
                     ax.set_title(f"{names[item['label']]}→{names[item['prediction']]}\n{item['confidence']:.0%}",
                                  fontsize=7, color=colour)
         fig.suptitle("Base MLP on test digits: correct (top) and wrong (bottom); label→prediction, confidence")
-        fig.tight_layout()
+        tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "gallery.png"))
     return paths
 
@@ -575,7 +575,7 @@ def devices_tables(result):
 
 
 def devices_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     fig, (a1, a2) = figure(1, 2, figsize=(11, 4.2))
     for i, n in enumerate(sorted({r.devices for r in result.runs})):
@@ -598,7 +598,7 @@ def devices_plots(result, run_dir: Path) -> list[Path]:
         ax.legend(fontsize=8)
     fig.suptitle("MirroredStrategy: time vs batch size and device count"
                  + (" (virtual devices)" if any(r.virtual for r in result.runs) else ""))
-    fig.tight_layout()
+    tight_layout(fig)
     return [save_figure(fig, run_dir / "devices.png")]
 
 
@@ -647,7 +647,7 @@ def workers_tables(result):
 
 
 def workers_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import figure, save_figure, tight_layout
 
     fig, (a1, a2) = figure(1, 2, figsize=(11, 4.2))
     for i, r in enumerate(result.runs):
@@ -672,5 +672,5 @@ def workers_plots(result, run_dir: Path) -> list[Path]:
     for ax in (a1, a2):
         ax.grid(True, alpha=0.3)
     fig.suptitle("MultiWorkerMirroredStrategy on disjoint shards (local processes)")
-    fig.tight_layout()
+    tight_layout(fig)
     return [save_figure(fig, run_dir / "workers.png")]
