@@ -28,6 +28,23 @@ def _final(r: dict) -> float:
     return r["final_loss"] if r["final_loss"] is not None and r["status"] != "diverged" else math.inf
 
 
+def _speed(d, study: str):
+    """A run's speed as the report reads its curves: the iterations until the loss is within 1 % of the least-
+    squares optimum (never: ∞), then the final loss (runs that both converge would tie on it alone)."""
+    optimum = d[study]["optimal_loss"]
+
+    def key(r: dict) -> tuple[float, float]:
+        hit = next((i + 1 for i, v in enumerate(r.get("losses") or []) if v <= optimum * 1.01), math.inf)
+        return (hit if r["status"] != "diverged" else math.inf, _final(r))
+
+    return key
+
+
+def _its(d, study: str, r: dict) -> str:
+    n = _speed(d, study)(r)[0]
+    return "never" if n == math.inf else f"{n:.0f} it."
+
+
 def _best_acc(rs: list[dict]) -> dict:
     return max((r for r in rs if r.get("test_accuracy") is not None), key=lambda r: r["test_accuracy"])
 
@@ -64,40 +81,48 @@ def rows():
                             "On dltool's (100 points, x in [0, 10]) λmax ≈ 68, so GD diverges above ≈ 0.029."))
     out.append(claim("001-21-faster-higher", R, "§2.1", "GD below the threshold",
                      "Faster convergence is observed with higher learning rates within this range",
-                     lambda d: (all(_final(find(runs(d, "fit-gd"), lr=a)) >= _final(find(runs(d, "fit-gd"), lr=b))
+                     lambda d: (all(_speed(d, "fit-gd")(find(runs(d, "fit-gd"), lr=a))
+                                    >= _speed(d, "fit-gd")(find(runs(d, "fit-gd"), lr=b))
                                     for a, b in zip(stable(d), stable(d)[1:])),
-                                "final MSE by lr: " + ", ".join(f"{x:g}: {_final(find(runs(d, 'fit-gd'), lr=x)):.5g}"
-                                                                for x in stable(d))), gd))
+                                "iterations to within 1 % of the optimal loss: " + ", ".join(
+                                    f"{x:g}: {_its(d, 'fit-gd', find(runs(d, 'fit-gd'), lr=x))}" for x in stable(d))),
+                     gd))
     out.append(claim("001-21-best-001", R, "§2.1", "GD below the threshold",
                      "Optimal performance was noted at a learning rate of 0.01, resulting in the fastest decrease",
-                     lambda d: (min(stable(d), key=lambda x: _final(find(runs(d, "fit-gd"), lr=x))) == 0.01,
-                                f"lowest final MSE at lr "
-                                f"{min(stable(d), key=lambda x: _final(find(runs(d, 'fit-gd'), lr=x))):g}"), gd,
+                     lambda d: (min(stable(d), key=lambda x: _speed(d, "fit-gd")(find(runs(d, "fit-gd"), lr=x))) == 0.01,
+                                "fastest to within 1 % of the optimal loss: lr {:g}".format(min(
+                                    stable(d), key=lambda x: _speed(d, "fit-gd")(find(runs(d, "fit-gd"), lr=x))))), gd,
                      explain=lambda d, holds: "" if holds else "On these points the fastest stable rate is the "
                      "largest below the threshold; 0.01 is only the fastest of the report's own list if 0.02 and "
                      "0.04 are left out. The report's points are not given."))
     mo = ("fit-momentum",)
 
     def mom_loss(d, m, lr=0.01):
-        return _final(find(runs(d, "fit-momentum"), lr=lr, momentum=m))
+        return _speed(d, "fit-momentum")(find(runs(d, "fit-momentum"), lr=lr, momentum=m))
+
+    def mom_its(d, m, lr=0.01):
+        return _its(d, "fit-momentum", find(runs(d, "fit-momentum"), lr=lr, momentum=m))
 
     out.append(claim("001-22-momentum-order", R, "§2.2", "momentum 0.2 → 0.4 → 0.6 → 0.8 at lr 0.01",
                      "Lower Momentum (0.2) ... The convergence is slower ... Higher Momentum (0.8) ... Convergence is even faster",
                      lambda d: (all(mom_loss(d, a) >= mom_loss(d, b) for a, b in ((0.2, 0.4), (0.4, 0.6), (0.6, 0.8))),
-                                "final MSE: " + ", ".join(f"μ {m:g}: {mom_loss(d, m):.5g}" for m in (0.2, 0.4, 0.6, 0.8))),
+                                "to within 1 % of the optimum: " + ", ".join(f"μ {m:g}: {mom_its(d, m)}"
+                                                                            for m in (0.2, 0.4, 0.6, 0.8))),
                      mo))
     out.append(claim("001-22-fastest", R, "§2.2", "momentum 0.2 … 0.8 × lr", "momentum equal to 0.8 and learning rate 0.01",
-                     lambda d: ((lambda b: (b["momentum"], b["lr"]) == (0.8, 0.01))(min(runs(d, "fit-momentum"), key=_final)),
-                                "lowest final MSE: μ {momentum:g}, lr {lr:g}".format(
-                                    **min(runs(d, "fit-momentum"), key=_final))), mo))
+                     lambda d: ((lambda b: (b["momentum"], b["lr"]) == (0.8, 0.01))(
+                         min(runs(d, "fit-momentum"), key=_speed(d, "fit-momentum"))),
+                         "fastest to within 1 % of the optimum: μ {momentum:g}, lr {lr:g}".format(
+                             **min(runs(d, "fit-momentum"), key=_speed(d, "fit-momentum")))), mo))
     ad = ("fit-adam",)
     out.append(claim("001-23-adam-above", R, "§2.3", "Adam lr 0.001 … 0.5", "Adam converges even for learning rates above 0.05",
                      lambda d: (all(find(runs(d, "fit-adam"), lr=x)["status"] == "converged" for x in (0.1, 0.5)),
                                 ", ".join(f"{r['lr']:g}: {r['status']}" for r in runs(d, "fit-adam"))), ad))
     out.append(claim("001-23-adam-05-fastest", R, "§2.3", "Adam lr 0.001 … 0.5",
                      "convergence appears much faster with an initial learning rate of 0.5",
-                     lambda d: (min(runs(d, "fit-adam"), key=_final)["lr"] == 0.5,
-                                "final MSE: " + ", ".join(f"{r['lr']:g}: {_final(r):.5g}" for r in runs(d, "fit-adam"))),
+                     lambda d: (min(runs(d, "fit-adam"), key=_speed(d, "fit-adam"))["lr"] == 0.5,
+                                "to within 1 % of the optimum: " + ", ".join(
+                                    f"{r['lr']:g}: {_its(d, 'fit-adam', r)}" for r in runs(d, "fit-adam"))),
                      ad))
     out.append(claim("001-23-adam-erratic", R, "§2.3", "Adam above 0.05 vs below",
                      "the erratic behavior observed for learning rates above 0.05",
@@ -112,9 +137,20 @@ def rows():
 
     out.append(claim("001-24-adam-best", R, "§2.4", "GD 0.01 vs momentum 0.01 (μ 0.8) vs Adam 0.05, 1,000 iterations",
                      "Adam performs the best in terms of error minimization",
-                     lambda d: (min(cmp_(d).values(), key=_final)["optimizer"] == "adam",
-                                "final MSE: " + ", ".join(f"{n} {_final(r):.6f} ({r['status']})"
-                                                          for n, r in cmp_(d).items())), cp))
+                     lambda d: (min(cmp_(d).values(), key=_speed(d, "fit-compare"))["optimizer"] == "adam",
+                                "to within 1 % of the optimum: " + ", ".join(
+                                    f"{n} {_its(d, 'fit-compare', r)} (final MSE {_final(r):.6f})"
+                                    for n, r in cmp_(d).items())), cp))
+    out.append(claim("001-24-momentum-close", R, "§2.4", "momentum 0.01 (μ 0.8) vs Adam 0.05",
+                     "The Momentum optimizer almost matches Adam in reaching the minimum but gets stuck at a slightly "
+                     "higher value",
+                     lambda d: (0 < _final(cmp_(d)["momentum"]) - _final(cmp_(d)["adam"])
+                                <= 0.01 * _final(cmp_(d)["adam"]),
+                                f"final MSE: momentum {_final(cmp_(d)['momentum']):.6f}, Adam "
+                                f"{_final(cmp_(d)['adam']):.6f}"), cp,
+                     explain=lambda d, holds: "" if holds else "Both reach the least-squares optimum within 1,000 "
+                     "iterations on these points: the same final loss, nothing to be stuck at (the problem is "
+                     "convex)."))
     out.append(claim("001-24-gd-slow", R, "§2.4", "GD 0.01 after 1,000 iterations",
                      "converges much slower than the others and does not reach the plateau",
                      lambda d: (cmp_(d)["gd"]["status"] == "slow",
@@ -180,6 +216,13 @@ def rows():
                      lambda d: (0.992 - 0.005 <= _long(d)["test_accuracy"] <= 0.993 + 0.005,
                                 f"ours at the report's configuration: {f4(_long(d)['test_accuracy'])}"), lg,
                      reason="Only the configuration the report details is run; the others are not named."))
+    out.append(claim("001-4-no-overfit", R, "§4", "test accuracy over the 30 epochs",
+                     "without incurring in overfitting",
+                     lambda d: ((lambda c: bool(c) and c[-1] >= max(c) - 0.003)(
+                         [e["test_accuracy"] for e in _long(d).get("epochs", []) if e.get("test_accuracy")]),
+                         f"last epoch {f4(_epoch_acc(d, -1))}, best epoch "
+                         f"{f4(max((e['test_accuracy'] for e in _long(d).get('epochs', []) if e.get('test_accuracy')), default=None))}"),  # noqa: E501
+                     lg))
     out.append(numeric("001-4-epoch1", R, "Fig. 16", "after epoch 1", "validation accuracy (ours: test accuracy)",
                        "0.965280", lambda d: _epoch_acc(d, 0), lg))
     out.append(numeric("001-4-epoch30", R, "Fig. 16", "after epoch 30", "validation accuracy (ours: test accuracy)",

@@ -69,6 +69,13 @@ def rows():
                                     for a, b in ((8, 16), (16, 32), (32, 64))),
                                 "ours: " + " → ".join(f"{_f(d, f)['train_seconds']:.0f} s" for f in (8, 16, 32, 64))
                                 + "; the report's CPU: 133.91 → 160.65 → 277.25 → 697.42 s"), FL))
+    out.append(claim("002-increment-grows", R, "§2 Runtime", "F = 8 → 16 → 32 → 64, 10 epochs, on a CPU",
+                     "This increment is even more, when the number of filters reaches large values",
+                     lambda d: ((lambda t: t[1] - t[0] < t[2] - t[1] < t[3] - t[2])(
+                         [_f(d, f)["train_seconds"] for f in (8, 16, 32, 64)]),
+                         "ours, added seconds per doubling of F: " + ", ".join(
+                             f"{_f(d, b)['train_seconds'] - _f(d, a)['train_seconds']:+.0f} s"
+                             for a, b in ((8, 16), (16, 32), (32, 64)))), FL))
     rep_cpu = common.FILTERS_CPU_SECONDS
     params = common.FILTERS_PARAMS
     out.append(claim("002-not-linear", R, "§2 Runtime", "runtime vs parameters, CPU",

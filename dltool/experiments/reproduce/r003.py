@@ -208,6 +208,13 @@ def rows():
     out.append(claim("003-q5-sparser", R, "Q5", "L1 vs dropout, hidden-layer weights", "we have a sparser weight vector",
                      lambda d: (l1(d)["share_small"] > dr(d)["share_small"],
                                 f"|w| < 1e-3: L1 {l1(d)['share_small']:.1%}, dropout {dr(d)['share_small']:.1%}"), ML))
+    out.append(claim("003-q5-dropout-large", R, "Q5", "dropout vs the base, hidden-layer weights",
+                     "training in this way causes the weights to be very large",
+                     lambda d: (dr(d)["mean_abs_weight"] > base(d)["mean_abs_weight"],
+                                f"mean |w|: dropout {dr(d)['mean_abs_weight']:.4f}, base (with L2) "
+                                f"{base(d)['mean_abs_weight']:.4f}"), ML,
+                     reason="The dropout model is trained without L2 (the report's setting), so part of the "
+                            "difference is the missing weight decay."))
     out.append(claim("003-q5-tiny", R, "Q5", "L1 model, hidden-layer weights",
                      "several weights of a size of 10^{-7} or less",
                      lambda d: (l1(d).get("share_tiny", 0) > 0,
@@ -223,4 +230,9 @@ def rows():
                      lambda d: (sum(a > b for a, b in zip(_curve(ln(d)), _curve(base(d)))) > len(_curve(base(d))) / 2,
                                 f"layer norm ahead on {sum(a > b for a, b in zip(_curve(ln(d)), _curve(base(d))))} of "
                                 f"{len(_curve(base(d)))} epochs"), ML))
+    out.append(claim("003-q6-final", R, "Q6", "layer norm vs vanilla, final",
+                     "96.5% on the test dataset and 97.1% for the layer normalization version",
+                     lambda d: (ln(d)["test_accuracy"] > base(d)["test_accuracy"],
+                                f"layer norm {f4(ln(d)['test_accuracy'])}, vanilla {f4(base(d)['test_accuracy'])}"),
+                     ML))
     return out

@@ -37,6 +37,10 @@ def _num(v) -> str:
     return str(v)
 
 
+def _weighted(doc: dict) -> int:
+    return sum(1 for r in doc["rows"] if r.get("weights"))
+
+
 def rows():
     out = []
     vg = ("vgg19-nobias",)
@@ -94,6 +98,12 @@ def rows():
                                 f"parameters {d['vgg19']['total_params']:,} vs {d['alexnet']['total_params']:,}; MACs "
                                 f"{d['vgg19']['total_macs'] / 1e9:.1f} G vs {d['alexnet']['total_macs'] / 1e9:.2f} G"),
                      ("vgg19", "alexnet"), basis="computed", source="archcalc"))
+    out.append(claim("004-vgg-deeper", R, "P3.3", "VGG19 vs AlexNet",
+                     "VGG architectures have smaller filters but deeper networks compared to Alexnet",
+                     lambda d: ((lambda v, a: v > a)(_weighted(d["vgg19"]), _weighted(d["alexnet"])),
+                                f"weighted layers: VGG19 {_weighted(d['vgg19'])}, AlexNet {_weighted(d['alexnet'])}; "
+                                "kernels 3×3 vs 11×11, 5×5, 3×3"), ("vgg19", "alexnet"), basis="computed",
+                     source="archcalc"))
     out.append(claim("004-receptive-formula", R, "P3.3", "N stacked F×F convolutions, stride 1",
                      "has the same receptive field as one convolution layer with filter of size",
                      lambda d: (d["receptive"]["receptive_field"] == 13,
