@@ -95,8 +95,12 @@ def test_rows_that_were_wrong_before():
     # report 000 §4.1 on virtual CPU devices: not comparable, whatever the times say
     assert by["000-41-b4-slower"].basis == "virtual" and by["000-41-b48-faster"].basis == "virtual"
     # report 001: best lr 0.01 "fastest decrease"; on points where 0.02 is faster the claim differs
-    fit = {"fit-gd": {"runs": [{"lr": lr, "status": "converged" if lr < 0.03 else "diverged",
-                                "final_loss": 1 / lr if lr < 0.03 else None} for lr in (0.005, 0.01, 0.02, 0.05)]}}
+    def curve(lr):  # the loss reaches 1 % above the optimum (1.0) after 2.5 / lr iterations
+        return [1.0 + 10 * max(0.0, 1 - i * lr / 2.5) + 0.005 for i in range(1000)]
+
+    fit = {"fit-gd": {"optimal_loss": 1.0, "runs": [
+        {"lr": lr, "status": "converged" if lr < 0.03 else "diverged", "final_loss": 1.005 if lr < 0.03 else None,
+         "losses": curve(lr) if lr < 0.03 else []} for lr in (0.005, 0.01, 0.02, 0.05)]}}
     assert _verdict(by["001-21-best-001"], fit) == "differs"
     fit["fit-gd"]["runs"] = [r for r in fit["fit-gd"]["runs"] if r["lr"] != 0.02]
     assert _verdict(by["001-21-best-001"], fit) == "reproduced"

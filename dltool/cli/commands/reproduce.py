@@ -54,10 +54,14 @@ def reproduce(
         return
     run_dir, done = None, []
     if resume is not None:
-        if reports or page or run.out is not None:
+        if reports or run.out is not None:
             raise UsageError("--resume continues a folder with its own reports and settings",
-                             "leave out REPORT, --out and --page with --resume")
+                             "leave out REPORT and --out with --resume")
         cfg, done = exp.load_resume(resume)
+        cfg.measure_peaks = cfg.measure_peaks or page is not None
+        if page is not None and (cfg.tier != "full" or len(cfg.reports) != len(exp.ALL)):
+            raise UsageError(f"--page writes the whole page, and {resume} holds a {cfg.tier} run of report(s) "
+                             f"{', '.join(cfg.reports)}", "resume a --tier full run of all five reports")
     else:
         run.check_out()
         tier_name = getattr(tier, "value", tier) or "quick"

@@ -73,7 +73,7 @@ class ReproduceConfig(ExperimentConfig):
     against: Path | None = None  # the committed page's data to compare with (default: docs/reproduction.json)
     measure_peaks: bool = False  # measure the matmul peaks for the page's header (the full tier's page)
 
-    SUMMARY = ("counts", "cpu_seconds", "wall_seconds", "machine", "commit", "drift")
+    SUMMARY = ("counts", "cpu_seconds", "wall_seconds", "machine", "commit", "drift", "rows")
 
     def validate(self) -> None:
         self.reports = parse_reports(self.reports)
@@ -126,6 +126,7 @@ class StudyRun:
     cpu_seconds: float
     wall_seconds: float
     error: str | None = None
+    commit: str | None = None  # the source tree's commit when the study ran (a resumed run may span several)
 
 
 @dataclass
@@ -180,6 +181,7 @@ def run_study(study: Study, data_dir: Path | None = None) -> tuple[dict | None, 
                 proc.wait()
             raise
         proc.returncode = os.waitstatus_to_exitcode(status)
+        tree = commit()
         wall = time.perf_counter() - start
         cpu = usage.ru_utime + usage.ru_stime
         out.seek(0)
@@ -187,8 +189,9 @@ def run_study(study: Study, data_dir: Path | None = None) -> tuple[dict | None, 
         text, errors = out.read(), err.read()
     if proc.returncode != 0:
         last = [line for line in errors.strip().splitlines() if line.strip()][-1:] or [f"exit {proc.returncode}"]
-        return None, StudyRun(study.key, study.command, "failed", cpu, wall, f"exit {proc.returncode}: {last[0]}")
-    return json.loads(text), StudyRun(study.key, study.command, "finished", cpu, wall)
+        return None, StudyRun(study.key, study.command, "failed", cpu, wall, f"exit {proc.returncode}: {last[0]}",
+                              tree)
+    return json.loads(text), StudyRun(study.key, study.command, "finished", cpu, wall, commit=tree)
 
 
 def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[dict], None] | None = None,
@@ -214,7 +217,10 @@ def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[d
                 kept = json.loads(saved.read_text())
                 docs[study.key] = kept["doc"]
                 spent.append(StudyRun(**kept["run"]))
-    records: dict[str, dict] = {r["id"]: r for r in (done or [])}
+    # a resumed run judges every row again from the kept studies (the rows' rules may have been mended since);
+    # only rows not on disk yet are handed to on_run
+    kept = {r["id"] for r in (done or [])}
+    records: dict[str, dict] = {}
     started = time.perf_counter()
 
     def judge_ready(final: bool = False) -> None:
@@ -230,7 +236,7 @@ def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[d
                                   "the study's JSON changed shape: update the row in "
                                   f"dltool/experiments/reproduce/r{row.report}.py", ExitCode.RUNTIME) from err
             records[row.id] = rec
-            if on_run is not None:
+            if on_run is not None and row.id not in kept:
                 on_run(rec)
 
     judge_ready()

@@ -86,6 +86,20 @@ def tolerances(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _study_commits(result) -> str:
+    """When a resumed run's studies ran at other commits than the page's, say which (the page is judged at the
+    last one; the studies' code must be unchanged in between)."""
+    others: dict[str, list[str]] = {}
+    for s in result.studies:
+        c = getattr(s, "commit", None) if not isinstance(s, dict) else s.get("commit")
+        if c and c != result.commit:
+            others.setdefault(c, []).append(getattr(s, "key", None) or s["key"])
+    if not others:
+        return ""
+    return " (rows judged there; studies run at " + "; ".join(
+        f"`{c}`: {', '.join(keys)}" for c, keys in others.items()) + ")"
+
+
 def page(result) -> str:
     from dltool.experiments.reproduce.core import REPORTS
 
@@ -102,7 +116,7 @@ def page(result) -> str:
         "measurement, Δ = ours − report, the tolerance, the command that measured it, and a verdict that says "
         "how the number was obtained.",
         "",
-        f"- **Measured at** commit `{result.commit or 'unknown'}` on {result.date}.",
+        f"- **Measured at** commit `{result.commit or 'unknown'}` on {result.date}{_study_commits(result)}.",
         f"- **Machine**: {m.get('cpu') or m.get('machine')}, {m.get('usable_cores')} usable cores, Python "
         f"{m.get('python')}; matmul peaks measured in this run: {peak_text}.",
         f"- **Cost**: {result.cpu_seconds / 60:.1f} CPU minutes, {result.wall_seconds / 60:.1f} minutes wall "
