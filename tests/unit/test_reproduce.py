@@ -137,7 +137,8 @@ def _rec(id_, ours, verdict="reproduced", tol=0.01, kind="numeric", basis="repor
 
 
 def test_drift_finds_a_planted_change():
-    committed = {r["id"]: r for r in [_rec("a", 0.9146), _rec("b", 60_965_224, "computed", 0), _rec("c", "x", kind="claim")]}
+    committed = {r["id"]: r for r in [_rec("a", 0.9146), _rec("b", 60_965_224, "computed", 0),
+                                      _rec("c", "x", kind="claim")]}
     same = [_rec("a", 0.9150), _rec("b", 60_965_224, "computed", 0), _rec("c", "y", kind="claim")]
     assert exp.drift(same, committed) == []  # within tolerance; a claim's evidence text may change
     moved = exp.drift([_rec("a", 0.93), _rec("b", 60_965_225, "computed", 0), _rec("c", "y", "differs", kind="claim")],

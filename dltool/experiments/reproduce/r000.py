@@ -146,7 +146,8 @@ def rows():
     out.append(claim("000-3-gd-down", R, "§3", "GD lr 0.5 → 0.01", "the test accuracy is decreased",
                      lambda d: (_acc(d, "gd", 0.01) < _acc(d, "gd", 0.5),
                                 f"0.5: {f4(_acc(d, 'gd', 0.5))}, 0.01: {f4(_acc(d, 'gd', 0.01))}"), tb))
-    out.append(claim("000-3-best", R, "§3", "best of Table 1", "Accuracy of 91.66% is obtained using Adam and 0.01 learning rate",
+    out.append(claim("000-3-best", R, "§3", "best of Table 1",
+                     "Accuracy of 91.66% is obtained using Adam and 0.01 learning rate",
                      lambda d: (max(runs(d, "softmax-table1"), key=lambda r: r["test_accuracy"])["optimizer"] == "adam",
                                 "best: " + "{optimizer} {lr:g} {test_accuracy:.4f}".format(
                                     **max(runs(d, "softmax-table1"), key=lambda r: r["test_accuracy"]))), tb))
@@ -197,7 +198,8 @@ def rows():
                                 f"high rate: RMSProp 0.5 {f4(_acc(d, 'rmsprop', 0.5))}, Adam 0.1 "
                                 f"{f4(_acc(d, 'adam', 0.1))}; 0.01: RMSProp {f4(_acc(d, 'rmsprop', 0.01))}, Adam "
                                 f"{f4(_acc(d, 'adam', 0.01))}"), tb))
-    out.append(claim("000-3-ftrl-adagrad", R, "§3", "FTRL vs Adagrad at 0.5, 0.01, 0.7", "FTRL ... is similar to Adagrad",
+    out.append(claim("000-3-ftrl-adagrad", R, "§3", "FTRL vs Adagrad at 0.5, 0.01, 0.7",
+                     "FTRL ... is similar to Adagrad",
                      lambda d: (all(abs(_acc(d, "ftrl", x) - _acc(d, "adagrad", x)) <= 1e-4 for x in (0.5, 0.01, 0.7)),
                                 ", ".join(f"{x:g}: {f4(_acc(d, 'ftrl', x))} vs {f4(_acc(d, 'adagrad', x))}"
                                           for x in (0.5, 0.01, 0.7))), tb))
@@ -212,13 +214,16 @@ def rows():
                                                    "gives one run, no spread."))
     out.append(claim("000-4-small-batch", R, "§4", "batch 100 → 50 → 4, one epoch",
                      "lower batch sizes allows the model to learn better at the cost of more computational time",
-                     lambda d: (_cnn(d, 4)["test_accuracy"] > _cnn(d, 50)["test_accuracy"] > _cnn(d, 100)["test_accuracy"]
+                     lambda d: (_cnn(d, 4)["test_accuracy"] > _cnn(d, 50)["test_accuracy"]
+                                > _cnn(d, 100)["test_accuracy"]
                                 and _cnn(d, 4)["train_seconds"] > _cnn(d, 100)["train_seconds"],
-                                ", ".join(f"{b}: {f4(_cnn(d, b)['test_accuracy'])} in {_cnn(d, b)['train_seconds']:.0f} s"
+                                ", ".join(f"{b}: {f4(_cnn(d, b)['test_accuracy'])} in "
+                                          f"{_cnn(d, b)['train_seconds']:.0f} s"
                                           for b in (100, 50, 4))), cnn))
     out.append(claim("000-4-batch-20-10", R, "§4", "batch 50 → 20 → 10, one epoch",
                      "Further decreasing to 20 and 10 didn't give any significant results",
-                     lambda d: (max(_cnn(d, b)["test_accuracy"] for b in (20, 10)) <= _cnn(d, 50)["test_accuracy"] + 0.01,
+                     lambda d: (max(_cnn(d, b)["test_accuracy"] for b in (20, 10))
+                                <= _cnn(d, 50)["test_accuracy"] + 0.01,
                                 ", ".join(f"{b}: {f4(_cnn(d, b)['test_accuracy'])}" for b in (50, 20, 10))), cnn,
                      explain=lambda d, holds: "" if holds else "A smaller batch takes more steps in one epoch, and "
                      "at Adam 1e-4 more steps raise the accuracy well beyond ±0.01."))

@@ -89,7 +89,8 @@ def rows():
                      gd))
     out.append(claim("001-21-best-001", R, "§2.1", "GD below the threshold",
                      "Optimal performance was noted at a learning rate of 0.01, resulting in the fastest decrease",
-                     lambda d: (min(stable(d), key=lambda x: _speed(d, "fit-gd")(find(runs(d, "fit-gd"), lr=x))) == 0.01,
+                     lambda d: (min(stable(d), key=lambda x: _speed(d, "fit-gd")(find(runs(d, "fit-gd"), lr=x)))
+                                == 0.01,
                                 "fastest to within 1 % of the optimal loss: lr {:g}".format(min(
                                     stable(d), key=lambda x: _speed(d, "fit-gd")(find(runs(d, "fit-gd"), lr=x))))), gd,
                      explain=lambda d, holds: "" if holds else "On these points the fastest stable rate is the "
@@ -104,18 +105,21 @@ def rows():
         return _its(d, "fit-momentum", find(runs(d, "fit-momentum"), lr=lr, momentum=m))
 
     out.append(claim("001-22-momentum-order", R, "§2.2", "momentum 0.2 → 0.4 → 0.6 → 0.8 at lr 0.01",
-                     "Lower Momentum (0.2) ... The convergence is slower ... Higher Momentum (0.8) ... Convergence is even faster",
+                     "Lower Momentum (0.2) ... The convergence is slower ... Higher Momentum (0.8) ... "
+                     "Convergence is even faster",
                      lambda d: (all(mom_loss(d, a) >= mom_loss(d, b) for a, b in ((0.2, 0.4), (0.4, 0.6), (0.6, 0.8))),
                                 "to within 1 % of the optimum: " + ", ".join(f"μ {m:g}: {mom_its(d, m)}"
                                                                             for m in (0.2, 0.4, 0.6, 0.8))),
                      mo))
-    out.append(claim("001-22-fastest", R, "§2.2", "momentum 0.2 … 0.8 × lr", "momentum equal to 0.8 and learning rate 0.01",
+    out.append(claim("001-22-fastest", R, "§2.2", "momentum 0.2 … 0.8 × lr",
+                     "momentum equal to 0.8 and learning rate 0.01",
                      lambda d: ((lambda b: (b["momentum"], b["lr"]) == (0.8, 0.01))(
                          min(runs(d, "fit-momentum"), key=_speed(d, "fit-momentum"))),
                          "fastest to within 1 % of the optimum: μ {momentum:g}, lr {lr:g}".format(
                              **min(runs(d, "fit-momentum"), key=_speed(d, "fit-momentum")))), mo))
     ad = ("fit-adam",)
-    out.append(claim("001-23-adam-above", R, "§2.3", "Adam lr 0.001 … 0.5", "Adam converges even for learning rates above 0.05",
+    out.append(claim("001-23-adam-above", R, "§2.3", "Adam lr 0.001 … 0.5",
+                     "Adam converges even for learning rates above 0.05",
                      lambda d: (all(find(runs(d, "fit-adam"), lr=x)["status"] == "converged" for x in (0.1, 0.5)),
                                 ", ".join(f"{r['lr']:g}: {r['status']}" for r in runs(d, "fit-adam"))), ad))
     out.append(claim("001-23-adam-05-fastest", R, "§2.3", "Adam lr 0.001 … 0.5",
@@ -159,7 +163,8 @@ def rows():
                      "iterations; the report's points are not given."))
 
     for key, text, want in (("softmax-gd", "the best performing learning rate is 0.5", ("gd", 0.5, None)),
-                            ("softmax-momentum", "a learning rate of 0.1 and a momentum of 0.8", ("momentum", 0.1, 0.8)),
+                            ("softmax-momentum", "a learning rate of 0.1 and a momentum of 0.8",
+                             ("momentum", 0.1, 0.8)),
                             ("softmax-adam", "the best learning rate is found to be 0.001", ("adam", 0.001, None))):
         where = {"softmax-gd": "§3.1", "softmax-momentum": "§3.2", "softmax-adam": "§3.3"}[key]
         out.append(claim(f"001-{where[1:].replace('.', '')}-best", R, where, "softmax regression on MNIST, one epoch",
@@ -193,7 +198,8 @@ def rows():
                      "step 5× (1/(1 − μ)), which after one epoch moves the accuracy by more than a point."))
     out.append(claim("001-34-order", R, "§3.4", "best of each for 5 epochs", "Adam ... outperforms the others, with "
                      "the Momentum optimizer in second place and the Gradient Descent optimizer in third",
-                     lambda d: ([r["optimizer"] for r in sorted(runs(d, "softmax-compare"), key=lambda r: -r["test_accuracy"])]
+                     lambda d: ([r["optimizer"]
+                                 for r in sorted(runs(d, "softmax-compare"), key=lambda r: -r["test_accuracy"])]
                                 == ["adam", "momentum", "gd"],
                                 ", ".join(f"{r['optimizer']} {r['test_accuracy']:.4f}" for r in sorted(
                                     runs(d, "softmax-compare"), key=lambda r: -r["test_accuracy"]))),

@@ -32,7 +32,8 @@ PRINTED = {  # (run key, quantity, section) → the value as the report prints i
 }
 SETTINGS = {"base": "784-100-10, SGD 0.1, L2 0.01, batch 100, 50 epochs", "inverse-time": "α₀/(1 + 0.1k), α₀ 0.1",
             "adagrad": "Adagrad 0.01", "depth-2": "784-50-50-10", "depth-4": "784-25-25-25-25-10",
-            "l1": "L1 λ 0.05 (no L2)", "dropout": "dropout 0.2 (no L2)", "layer-norm": "layer norm after the hidden layer"}
+            "l1": "L1 λ 0.05 (no L2)", "dropout": "dropout 0.2 (no L2)",
+            "layer-norm": "layer norm after the hidden layer"}
 
 
 def run_of(d, key: str, study: str = "mlp") -> dict:
@@ -79,7 +80,10 @@ def rows():
             quantity = ref.quantity.replace("_", " ")
             where_id = "".join(c for c in section.lower() if c.isalnum())  # "Q3 (model 1)" → q3model1
             rid = f"003-{where_id}-{key}-{ref.quantity.replace('_', '-')}"
-            get = (lambda d, k=key, q=ref.quantity: run_of(d, k)[q])
+
+            def get(d, k=key, q=ref.quantity):
+                return run_of(d, k)[q]
+
             setting = SETTINGS[key]
             if ref.quantity == "train_seconds":
                 out.append(numeric(rid, R, section, setting, "training seconds (report: its machine)", printed, get,
@@ -130,8 +134,10 @@ def rows():
                      ML))
     out.append(claim("003-q2-adagrad-slower", R, "Q2", "Adagrad 0.01 vs constant 0.1, per epoch",
                      "adagrad experiences a significantly slower rate",
-                     lambda d: (sum(a < b for a, b in zip(_curve(ada(d)), _curve(base(d)))) > len(_curve(base(d))) / 2,
-                                f"Adagrad below constant on {sum(a < b for a, b in zip(_curve(ada(d)), _curve(base(d))))}"
+                     lambda d: (sum(a < b for a, b in zip(_curve(ada(d)), _curve(base(d))))
+                                > len(_curve(base(d))) / 2,
+                                "Adagrad below constant on "
+                                f"{sum(a < b for a, b in zip(_curve(ada(d)), _curve(base(d))))}"
                                 f" of {len(_curve(base(d)))} epochs; after epoch 1: {f4(_curve(ada(d))[0])} vs "
                                 f"{f4(_curve(base(d))[0])}"), ML))
     out.append(claim("003-q2-one-point", R, "Q2", "diminishing vs constant, final",
@@ -162,7 +168,8 @@ def rows():
     # Q3
     d2 = lambda d: run_of(d, "depth-2")  # noqa: E731
     d4 = lambda d: run_of(d, "depth-4")  # noqa: E731
-    out.append(claim("003-q3-longer", R, "Q3", "(100) vs (50, 50) vs (25, 25, 25, 25)", "The training takes longer time",
+    out.append(claim("003-q3-longer", R, "Q3", "(100) vs (50, 50) vs (25, 25, 25, 25)",
+                     "The training takes longer time",
                      lambda d: (min(d2(d)["train_seconds"], d4(d)["train_seconds"]) > base(d)["train_seconds"],
                                 f"ours: {base(d)['train_seconds']:.1f} / {d2(d)['train_seconds']:.1f} / "
                                 f"{d4(d)['train_seconds']:.1f} s; the report's: 133 / 154 / 140 s"), ML))
@@ -181,7 +188,8 @@ def rows():
     wk = ("workers",)
     k = lambda d, n: find(runs(d, "workers"), workers=n)  # noqa: E731
     out.append(numeric("003-q4-k6", R, "Q4", "6 workers, random disjoint shards, MultiWorkerMirroredStrategy",
-                       "test accuracy", "94.6%", lambda d: k(d, 6)["test_accuracy"], wk, value=workers.REFERENCES[6][0]))
+                       "test accuracy", "94.6%", lambda d: k(d, 6)["test_accuracy"], wk,
+                       value=workers.REFERENCES[6][0]))
     out.append(numeric("003-q4-k1", R, "Q1 (for Q4)", "1 worker, the same network", "test accuracy", "95.6%",
                        lambda d: k(d, 1)["test_accuracy"], wk, value=workers.REFERENCES[1][0]))
     out.append(claim("003-q4-worse", R, "Q4", "6 workers vs 1", "The results are slightly worse than question 1",
@@ -202,10 +210,12 @@ def rows():
                                 + "{name} {test_accuracy:.4f}".format(**max(
                                     (r for r in runs(d, "mlp") if r["key"] != "dropout"),
                                     key=lambda r: r["test_accuracy"]))), ML))
-    out.append(claim("003-q5-l1-worse", R, "Q5", "L1 vs the base", "The l_1 regularized model performed significantly worse",
+    out.append(claim("003-q5-l1-worse", R, "Q5", "L1 vs the base",
+                     "The l_1 regularized model performed significantly worse",
                      lambda d: (l1(d)["test_accuracy"] < base(d)["test_accuracy"] - 0.01,
                                 f"L1 {f4(l1(d)['test_accuracy'])} vs base {f4(base(d)['test_accuracy'])}"), ML))
-    out.append(claim("003-q5-sparser", R, "Q5", "L1 vs dropout, hidden-layer weights", "we have a sparser weight vector",
+    out.append(claim("003-q5-sparser", R, "Q5", "L1 vs dropout, hidden-layer weights",
+                     "we have a sparser weight vector",
                      lambda d: (l1(d)["share_small"] > dr(d)["share_small"],
                                 f"|w| < 1e-3: L1 {l1(d)['share_small']:.1%}, dropout {dr(d)['share_small']:.1%}"), ML))
     out.append(claim("003-q5-dropout-large", R, "Q5", "dropout vs the base, hidden-layer weights",

@@ -74,11 +74,13 @@ def rows():
                        source="the Keras Applications table (VGG19: 143,667,240); the homework prints no total"))
     out.append(numeric("004-receptive", R, "P3.3", "3 stacked 5×5 convolutions, stride 1", "receptive field", None,
                        lambda d: d["receptive"]["receptive_field"], ("receptive",), tol=0, value=3 * 5 - 3 + 1,
-                       basis="computed", source="the homework's formula N·F − N + 1 evaluated (13); ours layer by layer"))
+                       basis="computed",
+                       source="the homework's formula N·F − N + 1 evaluated (13); ours layer by layer"))
     ic = ("inception",)
     for variant in ("naive", "reduced"):
         out.append(numeric(f"004-inception-{variant}-out", R, "P3.4(b)", f"inception {variant}, input 32×32×256",
-                           "output size", None, (lambda d, v=variant: "×".join(map(str, d["inception"][v]["output_shape"]))),
+                           "output size", None,
+                           (lambda d, v=variant: "×".join(map(str, d["inception"][v]["output_shape"]))),
                            ic, basis="computed", tol=None, source="archcalc"))
         out.append(numeric(f"004-inception-{variant}-mults", R, "P3.4(c)", f"inception {variant}, input 32×32×256",
                            "multiplications", None, (lambda d, v=variant: d["inception"][v]["total_multiplications"]),
@@ -141,7 +143,8 @@ def rows():
                               "2,000-image sample shows learning and the cost per M, not the target."))
     out.append(numeric("004-p2-scale", R, "P2.1–2.4", f"strong and weak scaling, {SHORT}",
                        "throughput (examples/s) by learners", None,
-                       lambda d: "; ".join(f"{r['mode']} {r['devices']}: {r['throughput']:,.0f}" for r in runs(d, "scale")),
+                       lambda d: "; ".join(f"{r['mode']} {r['devices']}: {r['throughput']:,.0f}"
+                                           for r in runs(d, "scale")),
                        ("scale",), basis="short", tol=None,
                        reason="The homework runs ResNet-50 on 1–16 K80 GPUs; here virtual CPU devices, so the "
                               "numbers show the method, not GPU scaling."))

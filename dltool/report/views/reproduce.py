@@ -12,7 +12,8 @@ VERDICT_MEANING = {
     "reproduced": "within the stated tolerance, at the report's own setting",
     "reproduced, calibrated": "a setting the report leaves open was chosen among candidates because it matched; "
                               "the row names the candidates and what each gave",
-    "reference from elsewhere": "the value beside ours is not in the report (a paper, Keras' table); the row says which",
+    "reference from elsewhere": "the value beside ours is not in the report (a paper, Keras' table); "
+                                "the row says which",
     "computed": "no training run decides it: a formula, an architecture count, or the report's own table",
     "differs": "outside the tolerance, or the claim does not hold — with the evidence",
     "not comparable": "another machine's timings, or virtual CPU devices standing in for the report's GPUs",
@@ -42,7 +43,8 @@ def tables(result) -> tuple[list[TableSpec], list[str]]:
             csv_columns=[Column(k, k) for k in ("id", "report", "where", "setting", "quantity", "kind", "tier",
                                                 "basis", "printed", "value", "tolerance", "ours", "delta", "verdict",
                                                 "reason", "candidates", "source", "command")]))
-    footer = [f"{len(result.rows)} rows: {_counts_line(result.counts)}. Runs: {result.cpu_seconds / 60:.1f} CPU minutes, "
+    footer = [f"{len(result.rows)} rows: {_counts_line(result.counts)}. "
+              f"Runs: {result.cpu_seconds / 60:.1f} CPU minutes, "
               f"{result.wall_seconds / 60:.1f} minutes wall ({result.config.tier} tier)."]
     if result.drift is not None:
         footer.append(f"compared with {result.committed}: " + (
