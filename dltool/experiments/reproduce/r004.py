@@ -24,9 +24,9 @@ STUDIES = [
 ]
 SHORT = "the command's --quick preset (the homework's 200 / 10 / 100 / 2,000 epochs take hours to days here)"
 # VGG19 table cells the homework fills in: row index in archcalc's VGG19 → (activations as printed, weights)
-VGG_CELLS = {0: ("150K", None), 1: ("3.2M", "1,728"), 2: ("3.2M", "36,864"), 3: ("800K", None), 6: ("400K", None),
-             8: ("800K", "589,824"), 12: ("400K", "1,179,648"), 14: ("400K", None), 22: ("4096", None),
-             23: ("4096", "16,777,216"), 24: ("1000", None)}
+VGG_CELLS = {0: ("150K", "0"), 1: ("3.2M", "1,728"), 2: ("3.2M", "36,864"), 3: ("800K", "0"), 6: ("400K", "0"),
+             8: ("800K", "589,824"), 11: (None, "0"), 12: ("400K", "1,179,648"), 14: ("400K", None),
+             16: (None, "0"), 21: (None, "0"), 22: ("4096", None), 23: ("4096", "16,777,216"), 24: ("1000", None)}
 
 
 def _num(v) -> str:
@@ -45,14 +45,20 @@ def rows():
     out = []
     vg = ("vgg19-nobias",)
     for i, (acts, weights) in VGG_CELLS.items():
-        value = float(acts.rstrip("KM")) * (1e3 if acts.endswith("K") else 1e6 if acts.endswith("M") else 1)
-        rounded = acts[-1] in "KM"
-        out.append(numeric(f"004-vgg-{i}-acts", R, "P3.2 Table 1", f"VGG19 row {i}", "activations per image",
-                           acts, (lambda d, i=i: runs(d, "vgg19-nobias", "rows")[i]["activations"]), vg,
-                           tol=0.01 * value if rounded else 0, value=value, basis="computed",
-                           source="archcalc's layer-by-layer count",
-                           reason="The table rounds (224·224·3 = 150,528 printed as 150K): within 1 % of a value "
-                                  "printed with K or M counts." if rounded else ""))
+        if acts is None:  # a pooling row whose activations the homework leaves for the student
+            acts_row = None
+        else:
+            value = float(acts.rstrip("KM")) * (1e3 if acts.endswith("K") else 1e6 if acts.endswith("M") else 1)
+            rounded = acts[-1] in "KM"
+            acts_row = numeric(
+                f"004-vgg-{i}-acts", R, "P3.2 Table 1", f"VGG19 row {i}", "activations per image", acts,
+                (lambda d, i=i: runs(d, "vgg19-nobias", "rows")[i]["activations"]), vg,
+                tol=0.01 * value if rounded else 0, value=value, basis="computed",
+                source="archcalc's layer-by-layer count",
+                reason="The table rounds (224·224·3 = 150,528 printed as 150K): within 1 % of a value printed with "
+                       "K or M counts." if rounded else "")
+        if acts_row is not None:
+            out.append(acts_row)
         if weights is not None:
             out.append(numeric(f"004-vgg-{i}-weights", R, "P3.2 Table 1", f"VGG19 row {i}", "parameters, no biases",
                                weights, (lambda d, i=i: runs(d, "vgg19-nobias", "rows")[i]["weights"]), vg, tol=0,
