@@ -338,8 +338,12 @@ def machine(measure: bool = False) -> dict:
     return info
 
 
+MEASURED_CODE = ("engine", "experiments", "models", "data")  # what the page's numbers depend on
+
+
 def commit() -> str | None:
-    """The commit of the source tree this package runs from (``+dirty`` with uncommitted changes), if any."""
+    """The commit of the source tree this package runs from, if any; ``+dirty`` when the code the numbers depend
+    on (:data:`MEASURED_CODE`) has uncommitted changes."""
     root = Path(__file__).resolve().parents[3]
     if not (root / ".git").exists():
         return None
@@ -347,7 +351,8 @@ def commit() -> str | None:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=10", "HEAD"], capture_output=True,
                               text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
-                                "dltool"], capture_output=True, text=True, timeout=10).stdout.strip()
+                                *(f"dltool/{p}" for p in MEASURED_CODE)], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return (head + ("+dirty" if dirty else "")) or None
