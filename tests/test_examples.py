@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -16,6 +18,7 @@ def _env():
     return env
 
 
+@pytest.mark.slow  # ≈ 23 s on 2 cores
 def test_pipeline_example():
     done = subprocess.run(["bash", str(EXAMPLES / "pipeline.sh")], capture_output=True, text=True, env=_env(),
                           timeout=600)

@@ -14,6 +14,7 @@ def test_help(cli):
         assert option in result.stdout
 
 
+@pytest.mark.slow  # ≈ 37 s on 2 cores
 def test_quick_fills_vs_one_device_and_compares_with_a_large_memcpy(cli, tmp_path):
     # the quick preset (1 and 2 virtual devices, ≤ 256 KiB, softmax), without its multi-worker part to save time
     out = tmp_path / "run"

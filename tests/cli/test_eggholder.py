@@ -17,6 +17,7 @@ def test_help_names_the_defaults(cli):
         assert needle in text
 
 
+@pytest.mark.slow  # 27–84 s on 2 cores
 def test_quick_json_and_run_folder(cli, tmp_path):
     out = tmp_path / "run"
     result = cli("eggholder", "--quick", "--json", "--out", str(out))

@@ -29,6 +29,7 @@ def test_counts():
     assert expand_counts("8,2,1", "--gpus") == [1, 2, 8]
 
 
+@pytest.mark.slow  # ≈ 30 s on 2 cores
 def test_tiny_run_json_and_run_folder(cli, tmp_path):
     out = tmp_path / "run"
     result = cli("scale", "--gpus", "1,2", "--virtual", *TINY, "--out", str(out), "--json")

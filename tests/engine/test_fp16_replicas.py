@@ -30,6 +30,7 @@ def _probe(bad_replica: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # 10–90 s on 2 cores
 @pytest.mark.parametrize("bad_replica", [0, 1])
 def test_an_overflow_on_either_replica_skips_the_step_on_both(bad_replica):
     out = _probe(bad_replica)

@@ -24,6 +24,7 @@ def _probe(devices: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # ≈ 21 s on 2 cores
 def test_two_logical_devices_match_one_device_on_the_same_global_batch():
     one, two = _probe(1), _probe(2)
     assert two["replicas"] == 2 and two["virtual"] and "virtual" in two["label"]

@@ -88,6 +88,7 @@ def test_needs_virtual_without_gpus(monkeypatch):
     assert "--virtual" in info.value.hint
 
 
+@pytest.mark.slow  # ≈ 27 s on 2 cores
 def test_every_cpu_implementation_sums_exactly():
     cfg = ar.AllreduceConfig(devices=[2, 3], virtual=True, workers=2, communications=["auto", "ring", "nccl"],
                              min_bytes=4096, max_bytes=64 << 10, iterations=3, model="softmax", train=False)
@@ -127,6 +128,7 @@ def test_the_check_catches_hierarchical_copy_on_three_devices():
     assert row["verified"] is False and row["status"] == "WRONG SUM" and row["max_error"] >= 1.0
 
 
+@pytest.mark.slow  # ≈ 35 s on 2 cores
 def test_training_throughput_rows():
     cfg = ar.AllreduceConfig(devices=[1, 2], virtual=True, implementations=["reduction-to-one-device"], workers=0,
                              min_bytes=4096, max_bytes=4096, iterations=3, model="softmax", train_steps=6,

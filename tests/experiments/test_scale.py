@@ -177,6 +177,7 @@ def test_fashion_mnist_is_padded_and_repeated_to_32x32x3():
         np.testing.assert_allclose(out[0, 2:30, 2:30, c], image[0, :, :, 0] / 255.0, rtol=1e-6)
 
 
+@pytest.mark.slow  # ≈ 25 s on 2 cores
 def test_scale_on_one_and_two_virtual_devices():
     cfg = scale.ScaleConfig(learners=[1, 2], virtual=True, model="softmax", dataset="synthetic", steps=10,
                             global_batch=64, per_learner_batch=32)
