@@ -7,7 +7,8 @@ Stdlib only at import (``dltool archcalc vgg19`` must not import TensorFlow). Th
     >>> build("vgg19").total_params
     143667240
 
-Modules: ``core`` (layer rows, NetworkReport, memory), ``networks`` (AlexNet and VGG by name, published totals),
+Modules: ``core`` (layer rows, NetworkReport, memory), ``networks`` (every built-in network by name, published
+totals), ``families`` (ResNet, GoogLeNet, MobileNet, DenseNet, SqueezeNet: one builder module each),
 ``inception`` (naive vs reduced Inception module,
 presets for report 004 and GoogLeNet 3a), ``receptive`` (stacked receptive fields).
 """
@@ -40,7 +41,15 @@ from dltool.archcalc.inception import (
     inception_config,
     inception_preset,
 )
-from dltool.archcalc.networks import NETWORKS, build, known_names, parse_input, resolve_name
+from dltool.archcalc.networks import (
+    NETWORKS,
+    NetworkDef,
+    build,
+    known_names,
+    networks_by_family,
+    parse_input,
+    resolve_name,
+)
 from dltool.archcalc.receptive import RFStep, StackedRF, receptive_field_steps, stacked_receptive_field
 
 __all__ = [
@@ -60,6 +69,7 @@ __all__ = [
     "InceptionReference",
     "LayerRow",
     "Memory",
+    "NetworkDef",
     "NetworkReport",
     "Pool",
     "RFStep",
@@ -73,6 +83,7 @@ __all__ = [
     "inception_config",
     "inception_preset",
     "known_names",
+    "networks_by_family",
     "parse_input",
     "receptive_field_steps",
     "resolve_name",

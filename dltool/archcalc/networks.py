@@ -1,4 +1,5 @@
-"""Built-in networks by name: AlexNet (three layouts) and VGG-11/13/16/19, with published totals beside them.
+"""Built-in networks by name: AlexNet (three layouts) and VGG-11/13/16/19, with published totals beside them;
+ResNet, GoogLeNet, MobileNet v1/v2, DenseNet-121 and SqueezeNet come from ``families`` (evidence there).
 
 Evidence for the numbers (each one asserted in tests/unit/test_archcalc.py):
 
@@ -26,11 +27,13 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from dltool.archcalc import families
 from dltool.archcalc.core import (
     FC,
     LRN,
     AdaptiveAvgPool,
     Conv,
+    LayerRow,
     LayerSpec,
     NetworkReport,
     Pool,
@@ -46,14 +49,18 @@ TORCHVISION_MACS_SOURCE = "torchvision model table 'GFLOPS' column (counts multi
 
 @dataclass(frozen=True)
 class NetworkDef:
-    """A named built-in network: its layers as a function of nothing (specs do not depend on input size)."""
+    """A named built-in network. Sequential ones (VGG, AlexNet) give ``layers``: specs as a function of nothing
+    (specs do not depend on input size); branching ones (``families``: ResNet, GoogLeNet, ...) give ``graph``:
+    (input shape, count biases) -> rows. ``family``: 'vgg', 'resnet', ... (``networks_by_family``)."""
 
     name: str
     description: str
     default_input: Shape
-    layers: Callable[[], list[LayerSpec]]
+    layers: Callable[[], list[LayerSpec]] | None = None
     reference: Reference | None = None
     notes: tuple[str, ...] = ()
+    graph: Callable[[Shape, bool], list[LayerRow]] | None = None
+    family: str = ""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -144,6 +151,7 @@ NETWORKS: dict[str, NetworkDef] = {
             "Caffe bvlc_alexnet (same groups, 227x227); Krizhevsky et al. 2012: '60 million parameters'",
         ),
         notes=(_ALEXNET_NOTE,),
+        family="alexnet",
     ),
     "alexnet-ungrouped": NetworkDef(
         name="alexnet-ungrouped",
@@ -152,6 +160,7 @@ NETWORKS: dict[str, NetworkDef] = {
         layers=lambda: _alexnet_paper(groups=1),
         reference=Reference(62_378_344, "widely quoted count of the ungrouped AlexNet (no official release)"),
         notes=(_ALEXNET_NOTE,),
+        family="alexnet",
     ),
     "alexnet-torchvision": NetworkDef(
         name="alexnet-torchvision",
@@ -159,6 +168,7 @@ NETWORKS: dict[str, NetworkDef] = {
         default_input=(224, 224, 3),
         layers=_alexnet_torchvision,
         reference=Reference(61_100_840, "torchvision alexnet", 0.71, TORCHVISION_MACS_SOURCE),
+        family="alexnet",
     ),
 }
 # Report 004 (Problem 3.2, Table 1) heads the VGG19 parameter column "Parameters (Compute)". The column holds
@@ -177,6 +187,19 @@ for _name, (_letter, _config) in VGG_CONFIGS.items():
         layers=(lambda config=_config: _vgg_layers(config)),
         reference=Reference(_params, _source, _gmacs, TORCHVISION_MACS_SOURCE),
         notes=_VGG_NOTES.get(_name, ()),
+        family="vgg",
+    )
+
+# The ImageNet families (ResNet, GoogLeNet, MobileNet, DenseNet, SqueezeNet): see ``families``.
+for _builtin in families.BUILTINS.values():
+    NETWORKS[_builtin.name] = NetworkDef(
+        name=_builtin.name,
+        description=_builtin.description,
+        default_input=_builtin.default_input,
+        reference=_builtin.reference,
+        notes=_builtin.notes,
+        graph=_builtin.rows,
+        family=_builtin.family,
     )
 
 # Other spellings that mean the same network.
@@ -187,6 +210,7 @@ ALIASES: dict[str, str] = {
     "vgg-b": "vgg13",
     "vgg-d": "vgg16",
     "vgg-e": "vgg19",
+    **families.ALIASES,
 }
 
 
@@ -201,6 +225,14 @@ _LOOKUP.update({_key(a): n for a, n in ALIASES.items()})
 
 def known_names() -> list[str]:
     return list(NETWORKS)
+
+
+def networks_by_family() -> dict[str, list[str]]:
+    """{'alexnet': [...], 'vgg': [...], 'resnet': ['resnet18', ...], ...}: every built-in, grouped, in order."""
+    out: dict[str, list[str]] = {}
+    for name, net in NETWORKS.items():
+        out.setdefault(net.family, []).append(name)
+    return out
 
 
 def resolve_name(name: str) -> str:
@@ -254,11 +286,25 @@ def _as_shape(input_shape: str | Sequence[int]) -> Shape:
     return shape
 
 
+def _analyze(net: NetworkDef, shape: Shape, bias: bool, reference: Reference | None = None,
+             notes: Sequence[str] = ()) -> NetworkReport:
+    if net.graph is None:
+        return analyze(net.name, shape, net.layers(), bias, reference, notes)
+    try:
+        rows = net.graph(shape, bias)
+    except UsageError as err:  # say which network it happened in
+        err.message = f"{net.name} {err.message}"
+        err.args = (err.message,)
+        raise
+    return NetworkReport(name=net.name, input_shape=tuple(shape), bias=bias, rows=rows, reference=reference,
+                         notes=list(notes))
+
+
 def _smallest_side(net: NetworkDef, channels: int, bias: bool) -> int | None:
     """Smallest square input the network accepts (for the hint when an input is too small)."""
     for side in range(1, 1025):
         try:
-            analyze(net.name, (side, side, channels), net.layers(), bias)
+            _analyze(net, (side, side, channels), bias)
         except UsageError:
             continue
         return side
@@ -284,7 +330,7 @@ def build(name: str, input_shape: str | Sequence[int] | None = None, bias: bool 
         notes.append(f"Published total ({reference.params:,}, {reference.source}) not shown: {', '.join(why)}.")
         reference = None
     try:
-        return analyze(net.name, shape, net.layers(), bias, reference, notes)
+        return _analyze(net, shape, bias, reference, notes)
     except UsageError as err:
         side = _smallest_side(net, shape[2], bias)
         if side is not None and err.hint and "larger input" in err.hint:
