@@ -117,3 +117,61 @@ def receptive(stacked):
                       [Column("layer", "layer", justify="left"), Column("rf", "receptive field"),
                        Column("formula", "step", justify="left")], rows,
                       notes=[f"N(F−1)+1 = {stacked.formula}"])], []
+
+
+def comparison(result):
+    """One row per network (``dltool archcalc NET NET …``): totals, memory, published counts and Δ."""
+    from dltool.archcalc.compare import SORT_KEYS
+
+    sources: list[str] = []
+
+    def marked(text: str, source: str | None) -> str:
+        if source not in sources:
+            sources.append(source)
+        return f"{text} [{sources.index(source) + 1}]"
+
+    def delta(value: int | None, agree: bool | None) -> str | None:
+        return None if value is None else f"{value:+,} {'✓' if agree else '✗'}"
+
+    rows = []
+    for n in result.networks:
+        mem = n.memory
+        rows.append({
+            **n.to_dict(), "input": shape_text(n.input_shape),
+            "gmacs": f"{n.total_macs / 1e9:,.3f} G", "gflops": f"{n.total_flops / 1e9:,.3f} G",
+            "params_memory": f"{mem.params_mb:,.2f} MB", "activation_memory": f"{mem.activation_mb:,.2f} MB",
+            "dtype": mem.dtype, "batch_size": mem.batch_size, "params_bytes": mem.params_bytes,
+            "activation_bytes": mem.activation_bytes, "params_mb": mem.params_mb, "activation_mb": mem.activation_mb,
+            "published_params_cell": None if n.reference is None
+            else marked(n.published_params_text, n.published_params_source),
+            "delta_params_cell": delta(n.delta_params, n.params_agree),
+            "published_macs_cell": None if n.published_gmacs is None
+            else marked(f"{n.published_gmacs} G", n.published_macs_source),
+            "delta_macs_cell": delta(n.delta_macs, n.macs_agree),
+            "input_shape": "x".join(map(str, n.input_shape)),
+        })
+    mem_label = f"batch {result.batch_size}, {result.dtype}"
+    columns = [Column("name", "network", justify="left"), Column("input", "input"), Column("depth", "depth"),
+               Column("total_params", "params", ","), Column("gmacs", "MACs"), Column("gflops", "FLOPs"),
+               Column("total_activations", "activations", ","),
+               Column("params_memory", f"param memory ({result.dtype})"),
+               Column("activation_memory", f"activation memory ({mem_label})"),
+               Column("published_params_cell", "published params"), Column("delta_params_cell", "Δ params"),
+               Column("published_macs_cell", "published MACs"), Column("delta_macs_cell", "Δ MACs")]
+    csv_columns = [Column(k, k) for k in (
+        "name", "input_shape", "depth", "total_params", "total_macs", "total_flops", "total_activations",
+        "batch_size", "dtype", "params_bytes", "activation_bytes", "params_mb", "activation_mb",
+        "published_params", "published_params_source", "delta_params", "params_agree",
+        "published_macs", "published_macs_source", "delta_macs", "macs_agree")]
+    order = (f"sorted by {result.sort} ({SORT_KEYS[result.sort]}), smallest first" if result.sort
+             else "in the order given")
+    notes = [f"Per image, {order}. depth: weighted layers (convolutions and fully connected; BatchNorm not "
+             "counted). MACs: multiply-accumulates, FLOPs = 2 × MACs, in 10^9 (G). activations: every layer's "
+             f"output elements, the input included. Memory: MB = 10^6 bytes, at {mem_label}.",
+             "Δ = ours − published, exact; ✓: ours equals the published figure at the rounding it is published "
+             "with (MACs to 0.01 G), ✗: it does not; —: nothing published (for this configuration: see the notes)."]
+    notes += [f"[{i}] {source}" for i, source in enumerate(sources, start=1)]
+    notes += [f"{n.name}: {note}" for n in result.networks for note in n.notes]
+    title = f"{len(result.networks)} networks compared"
+    return [TableSpec(title, columns, rows, notes=notes, csv_columns=csv_columns)], []
+
