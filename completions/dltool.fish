@@ -134,6 +134,7 @@ complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l preset
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce3
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce5
+complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l sort -r -a 'params macs memory'
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l bn-recalibrate
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l budget

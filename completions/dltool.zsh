@@ -18,6 +18,7 @@ _dltool() {
         "cifar-adaptive|--precision") opts="fp32 bf16 fp16" ;;
         "scale|--precision") opts="fp32 bf16 fp16" ;;
         "allreduce|--precision") opts="fp32 bf16 fp16" ;;
+        "archcalc|--sort") opts="params macs memory" ;;
         "reproduce|--tier") opts="quick full" ;;
         *) opts="" ;;
     esac
@@ -39,7 +40,7 @@ _dltool() {
         "cifar-adaptive") opts="--batch-size --csv --data-dir --dropout --epochs --help --input-dropout --json --l2 --lrs --markdown --methods --momentum --no-save --no-xla --out --parts --precision --quick --seed --subset --test-subset --xla" ;;
         "scale") opts="--batch-size --communication --cross-device-ops --csv --data-dir --dataset --epochs --gpus --help --json --lr --markdown --mode --model --no-save --no-xla --out --per-learner-batch --precision --price-per-hour --quick --seed --steps --strategy --timeout --virtual --warmup-steps --workers --xla" ;;
         "allreduce") opts="--batch-size --communications --csv --devices --factor --help --implementations --iterations --json --markdown --max-size --min-size --model --no-save --no-train --out --precision --quick --seed --steps --timeout --train --virtual --workers" ;;
-        "archcalc") opts="--batch-size --bias --csv --dtype --f1 --f3 --f5 --formulas --help --input --json --kernel --layers --markdown --no-bias --no-formulas --pool-proj --preset --reduce --reduce3 --reduce5" ;;
+        "archcalc") opts="--batch-size --bias --csv --dtype --f1 --f3 --f5 --formulas --help --input --json --kernel --layers --markdown --no-bias --no-formulas --pool-proj --preset --reduce --reduce3 --reduce5 --sort" ;;
         "eggholder") opts="--batch-size --bn-recalibrate --budget --bundle --csv --epochs --help --json --layers --lr --markdown --max-networks --momentum --no-bn-recalibrate --no-save --no-xla --noise-std --orders --out --quick --samples --seed --test-fraction --time-alone --widths --xla" ;;
         "reproduce") opts="--against --check --csv --data-dir --help --jobs --json --list --markdown --no-save --out --page --resume --tier" ;;
         "env") opts="--csv --help --json --markdown --measure --tensorflow" ;;
