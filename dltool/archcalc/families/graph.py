@@ -18,7 +18,8 @@ Counting conventions (the same for every family, stated once):
 * ReLU / ReLU6 run in place and have no row. Add and concatenation rows have no parameters and 0 MACs; their
   output counts as activations (a framework stores it). Dropout has no row.
 * Pooling in PyTorch's ``ceil_mode=True`` (GoogLeNet, SqueezeNet): Hout = ceil((H + 2p - k)/s) + 1, minus one
-  when the last window would start in the right padding only.
+  when the last window would start in the right padding only; a window may hang over the edge (PyTorch clips
+  it), so the smallest inputs are torchvision's ``min_size`` (GoogLeNet 15, SqueezeNet 1.0 21, 1.1 17).
 * Receptive field: through an add or a concatenation, the largest of the inputs' (``keras_model`` does the same).
 """
 
@@ -121,12 +122,12 @@ class Graph:
         _pair(k, "pool size", name)
 
         def out(size: int) -> tuple[int, str]:
-            if size + 2 * p < k:
+            n = -(-(size + 2 * p - k) // s) + 1  # a window may hang over the edge (PyTorch clips it)
+            if n > 1 and (n - 1) * s >= size + p:  # the last window would start in the padding only
+                n -= 1
+            if n < 1:
                 raise UsageError(f"{name}: pool size {k} is larger than its input {size}",
                                  hint="Use a larger input (e.g. --input 224x224x3).")
-            n = -(-(size + 2 * p - k) // s) + 1
-            if (n - 1) * s >= size + p:  # the last window would start in the padding only
-                n -= 1
             inner = f"{size} + 2*{p} - {k}" if p else f"{size} - {k}"
             return n, f"ceil(({inner})/{s}) + 1 = {n}"
 
