@@ -91,6 +91,17 @@ def test_run_keeps_every_row(run_004):
     assert len(list((out / "studies").glob("*.json"))) == 6
 
 
+def test_page_prints_values_as_the_report_and_sources_do(run_004):
+    out, _ = run_004
+    page = (out / "reproduction.md").read_text()
+    assert "| 16,777,216 |" in page and "| 3.2M |" in page  # as the homework prints them
+    assert "60,965,224 (not in the report)" in page and "e+07" not in page
+    assert "**Measured at** commit" in page and "matmul peaks" in page
+    tolerances = [line for line in page.splitlines() if line.startswith("- **exact**") or line.startswith("- **±")]
+    assert tolerances and tolerances[0].startswith("- **exact**")  # sorted by size, exact first
+    assert "“VGGNet is very expensive to evaluate" in page
+
+
 def test_check_fails_on_a_planted_change(run_004, tmp_path):
     _, doc = run_004
     same = tmp_path / "same.json"

@@ -127,6 +127,9 @@ def test_quoting_detects_a_changed_value():
     texts = _reports()
     assert core.in_report("160.65", texts["002"]) and not core.in_report("160.7", texts["002"])
     assert core.in_report("48.83", texts["002"])  # printed there with a decimal comma
+    assert not core.in_report("0.99", "Validation accuracy: 0.990")  # whole numbers only
+    assert not core.in_report("133", "took 1133 s") and core.in_report("133", "took 133 seconds")
+    assert not core.in_report("0.9080", texts["000"])  # Table 1 prints 0.908: a padded digit is not its value
 
 
 # ---- drift ------------------------------------------------------------------------------------------------------
@@ -156,3 +159,40 @@ def test_parse_reports():
 
     with pytest.raises(UsageError):
         exp.parse_reports(["005"])
+
+
+def test_drift_reports_a_row_that_vanished():
+    committed = {"gone": {"id": "gone", "report": "004", "tier": "quick", "verdict": "computed", "ours": 1},
+                 "full-only": {"id": "full-only", "report": "004", "tier": "full", "verdict": "computed", "ours": 1},
+                 "other": {"id": "other", "report": "000", "tier": "quick", "verdict": "computed", "ours": 1}}
+    moved = exp.drift([], committed, ["004"], "quick")
+    assert [m["id"] for m in moved] == ["gone"]  # a full-tier row or another report's is not expected here
+
+
+def test_study_printing_no_json_fails_cleanly(tmp_path, monkeypatch):
+    fake = tmp_path / "fake-python"
+    fake.write_text("#!/bin/sh\necho 'not json'\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(exp.sys, "executable", str(fake))
+    doc, spent = exp.run_study(core.Study("x", ("fit-line",)))
+    assert doc is None and spent.status == "failed" and "not one JSON document" in spent.error
+
+
+def test_a_failed_study_keeps_the_rows_it_does_not_decide(monkeypatch):
+    real = exp.run_study
+
+    def failing(study, data_dir=None):
+        if study.key == "inception":
+            return None, exp.StudyRun(study.key, study.command, "failed", 0.0, 0.0, "exit 1: planted")
+        return real(study, data_dir)
+
+    monkeypatch.setattr(exp, "run_study", failing)
+    kept: list[dict] = []
+    cfg = exp.ReproduceConfig.from_options(reports=["004"], tier="quick")
+    from dltool.errors import DltoolError
+
+    with pytest.raises(DltoolError, match="1 study failed"):
+        exp.run(cfg, on_run=kept.append)
+    ids = {r["id"] for r in kept}
+    assert "004-vgg-23-weights" in ids and "004-alexnet" in ids
+    assert not any(i.startswith("004-inception") for i in ids)

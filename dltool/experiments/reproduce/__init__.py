@@ -19,6 +19,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -153,11 +154,45 @@ def record(row: Row, studies: dict[str, Study], docs: dict[str, dict]) -> dict:
     return {
         "id": row.id, "report": row.report, "where": row.where, "setting": row.setting, "quantity": row.quantity,
         "kind": row.kind, "tier": row.tier(studies), "basis": row.basis, "printed": row.printed, "value": row.value,
+        "reference_text": reference_text(row),
         "tolerance": row.tol, "tolerance_text": row.tol_text, "ours": m.ours, "ours_text": fmt_value(m.ours),
         "delta": delta, "delta_text": fmt_delta(delta), "verdict": verdict, "holds": m.holds, "reason": reason,
         "source": row.source, "candidates": m.candidates or row.candidates,
         "command": "; ".join(studies[k].command for k in row.studies) or "—",
     }
+
+
+_LIVE: set[subprocess.Popen] = set()  # study processes running now (several with --jobs)
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_studies(grace: float = 10.0) -> None:
+    """End every running study process: SIGTERM, then SIGKILL after ``grace`` seconds (Ctrl-C, SIGTERM, a failure
+    of the run)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def reference_text(row: Row) -> str:
+    """The report column: the value as the report prints it; a claim's words in quotes; a value from elsewhere
+    with that said."""
+    if row.kind == "claim":
+        return f"“{row.printed}”"
+    if row.printed is not None:
+        return row.printed
+    if row.value is not None:
+        return f"{fmt_value(int(row.value) if float(row.value).is_integer() else row.value)} (not in the report)"
+    return "—"
 
 
 def run_study(study: Study, data_dir: Path | None = None) -> tuple[dict | None, StudyRun]:
@@ -170,16 +205,16 @@ def run_study(study: Study, data_dir: Path | None = None) -> tuple[dict | None, 
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:  # Ctrl-C or SIGTERM: the study's process goes with us
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _, status, usage = os.wait4(proc.pid, 0)  # this child's own CPU time, also with --jobs
+        except BaseException:  # Ctrl-C or SIGTERM in this thread: the study's process goes with us
+            stop_studies()
             raise
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
         proc.returncode = os.waitstatus_to_exitcode(status)
         tree = commit()
         wall = time.perf_counter() - start
@@ -191,7 +226,12 @@ def run_study(study: Study, data_dir: Path | None = None) -> tuple[dict | None, 
         last = [line for line in errors.strip().splitlines() if line.strip()][-1:] or [f"exit {proc.returncode}"]
         return None, StudyRun(study.key, study.command, "failed", cpu, wall, f"exit {proc.returncode}: {last[0]}",
                               tree)
-    return json.loads(text), StudyRun(study.key, study.command, "finished", cpu, wall, commit=tree)
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        return None, StudyRun(study.key, study.command, "failed", cpu, wall,
+                              f"its output is not one JSON document ({err.msg}): {text[:200]!r}", tree)
+    return doc, StudyRun(study.key, study.command, "finished", cpu, wall, commit=tree)
 
 
 def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[dict], None] | None = None,
@@ -215,6 +255,8 @@ def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[d
             saved = Path(run_dir) / "studies" / f"{study.key}.json"
             if saved.exists():
                 kept = json.loads(saved.read_text())
+                if kept["run"].get("command") != study.command:
+                    continue  # the study's command changed since: run it again
                 docs[study.key] = kept["doc"]
                 spent.append(StudyRun(**kept["run"]))
     # a resumed run judges every row again from the kept studies (the rows' rules may have been mended since);
@@ -264,7 +306,8 @@ def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[d
                 progress.start_run(study.command)
             finished(study, *run_study(study, cfg.data_dir))
     else:
-        with ThreadPoolExecutor(max_workers=cfg.jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=cfg.jobs)
+        try:
             pending = {}
             queue = list(todo)
             while queue or pending:
@@ -276,7 +319,13 @@ def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[d
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in ready:
                     finished(pending.pop(future), *future.result())
+        except BaseException:  # Ctrl-C, SIGTERM or an error here: the worker threads' studies end too
+            stop_studies()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     if failures:
+        judge_ready(final=True)  # rows whose own studies finished are kept, also when a candidate failed
         names = "; ".join(f"{f.command} ({f.error})" for f in failures)
         raise DltoolError(f"{len(failures)} stud{'y' if len(failures) == 1 else 'ies'} failed: {names}",
                           "run the command shown to see its error; finished rows were kept", ExitCode.RUNTIME)
@@ -290,7 +339,7 @@ def run(cfg: ReproduceConfig, study_dir: Path | None = None, on_run: Callable[[d
         wall_seconds=time.perf_counter() - started + sum(s.wall_seconds for s in spent if s.key not in
                                                          {t.key for t in todo}),
         machine=machine(cfg.measure_peaks), commit=commit(), date=time.strftime("%Y-%m-%d"),
-        drift=drift(ordered, load_committed(committed)) if committed else None,
+        drift=drift(ordered, load_committed(committed), cfg.reports, cfg.tier) if committed else None,
         committed=str(committed) if committed else None)
 
 
@@ -381,9 +430,15 @@ def load_committed(path: Path | None) -> dict[str, dict]:
     return {r["id"]: r for r in doc.get("rows", [])}
 
 
-def drift(rows: list[dict], committed: dict[str, dict]) -> list[dict]:
-    """Rows whose verdict changed from the committed page, or whose number moved outside the row's tolerance."""
-    moved = []
+def drift(rows: list[dict], committed: dict[str, dict], reports: list[str] | None = None,
+          tier: str = "quick") -> list[dict]:
+    """Rows whose verdict changed from the committed page, or whose number moved outside the row's tolerance;
+    also the committed rows of these reports and tier that are no longer measured (deleted, renamed, moved)."""
+    now = {r["id"] for r in rows}
+    moved = [{"id": i, "why": "on the committed page but not measured now", "verdict": None}
+             for i, old in committed.items()
+             if i not in now and (reports is None or old.get("report") in reports)
+             and _tier_ok(old.get("tier", "full"), tier)]
     for r in rows:
         old = committed.get(r["id"])
         if old is None:

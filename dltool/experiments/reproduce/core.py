@@ -174,11 +174,13 @@ def parse_printed(printed: str) -> float:
 
 
 def in_report(printed: str, report_text: str) -> bool:
-    """Whether ``printed`` stands in the report as written (a decimal comma there counts as a point here)."""
+    """Whether ``printed`` stands in the report as written, as a whole number — "0.99" is not found inside
+    "0.990", nor "133" inside "1133" (a decimal comma there counts as a point here)."""
     normal = report_text.replace("\u00a0", " ")
-    if printed in normal:
-        return True
-    return printed.replace(".", ",") in normal
+    for form in {printed, printed.replace(".", ",")}:
+        if re.search(r"(?<![\d.,])" + re.escape(form) + r"(?![\d]|[.,]\d)", normal):
+            return True
+    return False
 
 
 def fmt_value(v: Any) -> str:

@@ -23,6 +23,9 @@ STUDIES = [
     Study("softmax-adadelta-beyond", ("mnist", "softmax", "--loss", "naive", "--optimizers", "adadelta",
                                       "--lrs", "15,27", "--momentums", ""), "quick", 12),
     Study("cnn-sweep", ("mnist", "cnn"), "full", 700),
+    Study("cnn-keras-init", ("mnist", "cnn", "--batch-sizes", "100", "--init", "keras"), "full", 150),
+    Study("fit-longer", ("fit-line", "--optimizers", "adam,adagrad,adadelta", "--lrs", "0.01", "--momentums", "",
+                         "--iterations", "20000"), "full", 90),
     Study("devices", ("mnist", "devices", "--batch-sizes", "4,48", "--steps", "30"), "full", 400),
 ]
 NAMES = {"gd": "Gradient Descent", "adagrad": "Adagrad", "adam": "Adam", "adadelta": "Adadelata",
@@ -65,6 +68,14 @@ def _cnn(docs, batch):
     return find(runs(docs, "cnn-sweep"), batch_size=batch)
 
 
+def _cnn_candidates(docs) -> str:
+    chosen = f"one epoch, the tutorial's initial values: batch 100 → {f4(_cnn(docs, 100)['test_accuracy'])}"
+    if "cnn-keras-init" not in docs:
+        return chosen + "; Keras' Glorot initialisation: not run"
+    other = find(runs(docs, "cnn-keras-init"), batch_size=100)["test_accuracy"]
+    return chosen + f"; Keras' Glorot initialisation: batch 100 → {f4(other)}"
+
+
 def rows():
     out = []
     fl = ("fit-line",)
@@ -77,13 +88,15 @@ def rows():
                                 f"0.001: {_fit(d, 'gd', 0.001)['status']}, final MSE "
                                 f"{_fit(d, 'gd', 0.001)['final_loss']:.4f} vs {_fit(d, 'gd', 0.01)['final_loss']:.4f}"),
                      fl))
-    out.append(claim("000-2-gd-00001", R, "§2", "GD lr 0.0001 vs 0.01",
+    out.append(claim("000-2-gd-00001", R, "§2", "GD lr 0.0001 vs 0.01, 1,000 iterations",
                      "similar to the learning rate being 0.01, but much slower",
-                     lambda d: (_fit(d, "gd", 0.0001)["w_error"] <= 0.1,
+                     lambda d: (_fit(d, "gd", 0.0001)["status"] == "converged",
                                 f"0.0001 after 1,000 iterations: {_fit(d, 'gd', 0.0001)['status']}, |w − w*| "
-                                f"{_fit(d, 'gd', 0.0001)['w_error']:.3f} (0.01: {_fit(d, 'gd', 0.01)['w_error']:.4f})"),
-                     fl, reason="At 0.0001 the line is still far from 0.01's after the report's 1,000 iterations; "
-                                "'similar' would need ≈ 100× more steps."))
+                                f"{_fit(d, 'gd', 0.0001)['w_error']:.3f} (0.01: {_fit(d, 'gd', 0.01)['status']}, "
+                                f"{_fit(d, 'gd', 0.01)['w_error']:.4f})"), fl,
+                     explain=lambda d, holds: "" if holds else "Much slower, yes, but within the report's 1,000 "
+                     "iterations 0.0001 does not reach a model similar to 0.01's (|w − w*| above 0.01); that would "
+                     "take about 100× more steps."))
     out.append(claim("000-2-local-minima", R, "§2", "GD at low learning rates",
                      "with low learning rate, the model will get stuck in the local minima",
                      lambda d: (False, f"GD 0.0001: {_fit(d, 'gd', 0.0001)['status']} (loss still falling)"), fl,
@@ -110,27 +123,32 @@ def rows():
                      reason="The problem is convex, so there is no local minimum to be stuck in; RMSProp's steps of "
                             "≈ η·sign(g) hover within ≈ η of the optimum, which counts as converged here."))
     out.append(claim("000-2-adagrad-ftrl", R, "§2", "Adagrad vs FTRL lr 0.01, one batch", "behaved identically",
-                     lambda d: (all(abs(_fit(d, "adagrad", 0.01)[k] - _fit(d, "ftrl", 0.01)[k])
-                                    <= 1e-6 * max(1.0, abs(_fit(d, "adagrad", 0.01)[k])) for k in ("w", "b")),
-                                f"w {_fit(d, 'adagrad', 0.01)['w']:.7f} vs {_fit(d, 'ftrl', 0.01)['w']:.7f}, "
-                                f"b {_fit(d, 'adagrad', 0.01)['b']:.7f} vs {_fit(d, 'ftrl', 0.01)['b']:.7f}"), fl))
-
+                     lambda d: (_curve_gap(_fit(d, "adagrad", 0.01), _fit(d, "ftrl", 0.01)) <= 1e-5,
+                                f"largest relative gap between their loss curves over 1,000 iterations (identical: "
+                                f"≤ 1e-5, float32 rounding): "
+                                f"{_curve_gap(_fit(d, 'adagrad', 0.01), _fit(d, 'ftrl', 0.01)):.1e}; final w "
+                                f"{_fit(d, 'adagrad', 0.01)['w']:.7f} vs {_fit(d, 'ftrl', 0.01)['w']:.7f}"), fl))
     out.append(claim("000-2-adam-local-optima", R, "§2", "Adam lr 0.01, first iterations",
                      "for initial iterations, it got stuck in the local optima and eventually got out",
                      lambda d: (False, f"Adam 0.01: {_fit(d, 'adam', 0.01)['status']}; the loss has one minimum"), fl,
                      basis="computed", reason="A least-squares line has no local optima (a convex quadratic); a "
                      "slow start of Adam is its step-size adaptation, not an escape from a local optimum."))
-    out.append(claim("000-2-more-iterations", R, "§2", "Adam, Adagrad, Adadelta lr 0.01 after 1,000 iterations",
+    out.append(claim("000-2-more-iterations", R, "§2", "Adam, Adagrad, Adadelta lr 0.01: 1,000 → 20,000 iterations",
                      "there is hope of reaching the optimal by increasing the number of iterations",
-                     lambda d: (all(_still_falling(_fit(d, n, 0.01)) for n in ("adam", "adagrad", "adadelta")),
-                                ", ".join(f"{n}: loss {_drop(_fit(d, n, 0.01)):.1%} lower over the last 100 iterations"
-                                          for n in ("adam", "adagrad", "adadelta"))), fl))
+                     lambda d: (all(find(runs(d, "fit-longer"), optimizer=n)["status"] == "converged"
+                                    for n in ("adam", "adagrad", "adadelta")),
+                                "after 20,000 iterations: " + ", ".join(
+                                    f"{n} {find(runs(d, 'fit-longer'), optimizer=n)['status']} (|w − w*| "
+                                    f"{find(runs(d, 'fit-longer'), optimizer=n)['w_error']:.2g})"
+                                    for n in ("adam", "adagrad", "adadelta"))), ("fit-longer",),
+                     reason="The report names no longer run; 20,000 iterations were chosen here."))
     # §3, Table 1: the report gives no epochs, batch, initialisation or optimizer constants — calibrated
     t1 = ("softmax-table1",)
     candidates = ("softmax-table1-keras", "softmax-table1-glorot", "softmax-table1-2epochs")
     for (name, lr), printed in TABLE1_PRINTED.items():
         out.append(numeric(f"000-t1-{name}-{lr:g}", R, "Table 1", f"{NAMES[name]} lr {lr:g}", "test accuracy",
                            printed, (lambda d, n=name, x=lr: _acc(d, n, x)), t1, basis="calibrated", extra=candidates,
+                           tol=0.0005 if printed == "0.098" else 0.01,  # 0.098: NaN → class 0; half a printed unit
                            value=common.SOFTMAX_REFERENCE[(name, lr)], calibrate=_table1_candidates,
                            reason="The report gives no training length, batch, initialisation or optimizer "
                                   "constants; the setting was chosen among the candidates as the one matching "
@@ -154,16 +172,14 @@ def rows():
     out.append(claim("000-3-adam-up", R, "§3", "Adam lr 0.01 → 0.1 (the report's loss)",
                      "not reaching the optimal at all, resulting in a very low accuracy",
                      lambda d: (_acc(d, "adam", 0.1) <= common_chance(),
-                                f"Adam 0.1: {f4(_acc(d, 'adam', 0.1))}"), tb))
-    out.append(claim("000-3-nan", R, "Table 1", "Adam 0.1 and RMSProp 0.5 with a numerically stable loss",
-                     "it is not reaching the optimal at all",
-                     lambda d: (_acc(d, "adam", 0.1, "softmax-stable") <= common_chance(),
-                                f"with cross-entropy on logits: Adam 0.1 → {f4(_acc(d, 'adam', 0.1, 'softmax-stable'))}"
-                                f", RMSProp 0.5 → {f4(_acc(d, 'rmsprop', 0.5, 'softmax-stable'))}"),
-                     ("softmax-stable",),
-                     reason="0.098 = 980/10,000 = the share of zeros in the test set: argmax of NaN logits. The "
-                            "report's loss −Σ y·log(softmax) turned NaN once a probability underflowed; the same "
-                            "optimizers with a numerically stable loss train."))
+                                f"Adam 0.1: {f4(_acc(d, 'adam', 0.1))} (RMSProp 0.5: {f4(_acc(d, 'rmsprop', 0.5))}); "
+                                f"the same two with a numerically stable loss: "
+                                f"{f4(_acc(d, 'adam', 0.1, 'softmax-stable'))} and "
+                                f"{f4(_acc(d, 'rmsprop', 0.5, 'softmax-stable'))}"),
+                     ("softmax-table1", "softmax-stable"),
+                     reason="Holds at the report's setting, for another cause than it gives: 0.098 = 980/10,000 is "
+                            "the share of zeros in the test set, argmax of NaN logits. Its loss −Σ y·log(softmax) "
+                            "turned NaN once a probability underflowed; with a stable loss both rates train."))
     out.append(claim("000-3-adagrad-best", R, "§3", "Adagrad lr 0.01 / 0.5 / 0.7", "leaving out 0.5 as best",
                      lambda d: (_acc(d, "adagrad", 0.5) > max(_acc(d, "adagrad", 0.01), _acc(d, "adagrad", 0.7)),
                                 ", ".join(f"{x:g}: {f4(_acc(d, 'adagrad', x))}" for x in (0.01, 0.5, 0.7))), tb))
@@ -209,9 +225,11 @@ def rows():
     for batch, printed in ((100, "95.4%"), (50, "96.35%"), (4, "98.27%")):
         out.append(numeric(f"000-4-cnn-{batch}", R, "§4", f"Deep-MNIST CNN, Adam 1e-4, batch {batch}, one epoch",
                            "test accuracy", printed, (lambda d, b=batch: _cnn(d, b)["test_accuracy"]), cnn,
-                           value=common.CNN_BATCH_REFERENCE[batch],
-                           explain=lambda d, ours: "One epoch of Adam at 1e-4 is far from converged; the report "
-                                                   "gives one run, no spread."))
+                           value=common.CNN_BATCH_REFERENCE[batch], basis="calibrated",
+                           extra=("cnn-keras-init",), calibrate=_cnn_candidates,
+                           reason="The report gives no training length or initialisation; one epoch of TensorFlow "
+                                  "1's 55,000-image split from the tutorial's initial values was chosen because it "
+                                  "matches (one epoch of Adam at 1e-4 is far from converged)."))
     out.append(claim("000-4-small-batch", R, "§4", "batch 100 → 50 → 4, one epoch",
                      "lower batch sizes allows the model to learn better at the cost of more computational time",
                      lambda d: (_cnn(d, 4)["test_accuracy"] > _cnn(d, 50)["test_accuracy"]
@@ -268,16 +286,12 @@ def rows():
     return out
 
 
-def _drop(r: dict) -> float:
-    """How much lower the loss is at the end than 100 iterations before (the fit's curve)."""
-    losses = r.get("losses") or []
-    if len(losses) < 101 or not losses[-101]:
-        return 0.0
-    return 1 - losses[-1] / losses[-101]
-
-
-def _still_falling(r: dict) -> bool:
-    return r["status"] != "diverged" and _drop(r) > 0.001
+def _curve_gap(a: dict, b: dict) -> float:
+    """The largest relative difference between two runs' loss curves (1.0 when their lengths differ)."""
+    la, lb = a["losses"], b["losses"]
+    if len(la) != len(lb) or not la:
+        return 1.0
+    return max(abs(x - y) / max(abs(x), 1e-12) for x, y in zip(la, lb))
 
 
 def common_chance() -> float:

@@ -36,7 +36,7 @@ def tables(result) -> tuple[list[TableSpec], list[str]]:
             counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
         out.append(TableSpec(f"report {report}: {len(rows)} rows ({_counts_line(counts)})", [
             Column("id", "row", justify="left"), Column("where", "where", justify="left"),
-            Column("printed", "report", justify="left"), Column("tolerance_text", "±", justify="left"),
+            Column("reference_text", "report", justify="left"), Column("tolerance_text", "±", justify="left"),
             Column("ours_text", "dltool", justify="left"), Column("delta_text", "Δ"),
             Column("verdict", "verdict", justify="left")], rows,
             notes=[] if report != result.config.reports[-1] else _notes(result),
@@ -82,7 +82,11 @@ def tolerances(rows: list[dict]) -> list[str]:
         tol = r["tolerance_text"] or "exact"
         by.setdefault(tol, {}).setdefault(r["quantity"], set()).add(r["report"])
     lines = []
-    for tol, quantities in sorted(by.items(), key=lambda kv: kv[0]):
+
+    def size(text: str) -> float:
+        return 0.0 if text == "exact" else float(text.lstrip("±").replace(",", ""))
+
+    for tol, quantities in sorted(by.items(), key=lambda kv: size(kv[0])):
         what = "; ".join(f"{q} (report {', '.join(sorted(reps))})" for q, reps in sorted(quantities.items()))
         lines.append(f"- **{tol}**: {what}")
     return lines
@@ -130,8 +134,10 @@ def page(result) -> str:
         "",
     ]
     lines += [f"- *{v}*: {VERDICT_MEANING[v]}." for v in VERDICT_MEANING]
-    lines += ["", "Tolerances (a number is *reproduced* when |Δ| is within its row's tolerance; a value the report "
-              "rounds with K or M counts within 1 %):", ""]
+    lines += ["", "Tolerances of the numbers (a number holds when |Δ| is within its row's tolerance: one point of "
+              "accuracy for single training runs, half a unit of the last printed digit where the report prints "
+              "fewer digits, exact for counts). A claim's rule, with its threshold, is stated in its setting or "
+              "evidence. Timings of other machines and short runs have none:", ""]
     lines += tolerances(result.rows)
     lines += ["", "Timings from other hardware (a report's GPU, or a CPU it does not name) are *not comparable* and "
               "are never turned into ratios. `dltool reproduce --tier quick` reruns the rows marked quick in a few "
@@ -149,9 +155,7 @@ def page(result) -> str:
         for r in rows:
             notes = " ".join(x for x in (r["reason"], f"Source: {r['source']}." if r["source"] else "",
                                          f"Candidates: {r['candidates']}." if r["candidates"] else "") if x)
-            printed = r["printed"] if r["kind"] == "numeric" else f"“{r['printed']}”"
-            if r["printed"] is None and r["value"] is not None:
-                printed = f"({r['value']:,g}, not in the report)"
+            printed = r.get("reference_text") or r["printed"]
             lines.append("| " + " | ".join([
                 f"`{r['id']}`", _cell(r["where"]), _cell(r["setting"]), _cell(r["quantity"]), _cell(printed),
                 _cell(r["tolerance_text"]), _cell(r["ours_text"]), _cell(r["delta_text"]), r["verdict"],
