@@ -8,15 +8,17 @@ What a row holds (per image unless said otherwise):
 
 * ``depth``: weighted layers, i.e. the rows that have weights *and* multiply-accumulates (convolutions, depthwise
   and separable convolutions, fully connected layers). BatchNorm and scale layers have weights but no MACs and do
-  not count; a separable convolution is one row. VGG19 → 16 convolutions + 3 FC = 19, AlexNet → 5 + 3 = 8, as
-  the papers count them. Projection shortcuts of residual networks are weighted layers too, so Keras' ResNet50
-  counts 54 (the paper's 50 counts the main path only).
+  not count; a separable convolution is one row. VGG19 → 16 convolutions + 3 FC = 19, AlexNet → 5 + 3 = 8,
+  DenseNet-121 → 121, MobileNet → 28, as the papers count them. Every layer counts, not only the longest path:
+  ResNet-50 → 54 (the paper's 50 and 4 projection shortcuts), GoogLeNet → 58 (the paper's 22 is its longest
+  path; the inception branches run side by side).
 * ``total_params``, ``total_macs``, ``total_flops`` (= 2 × MACs), ``total_activations`` (the input included): the
   report's totals, unchanged.
 * ``memory``: parameters and activations at the comparison's batch size and dtype (:class:`Memory`).
 * The published parameter count and MACs with their sources, and Δ = ours − published. The published MACs are
-  given in 10^9 at two decimals (torchvision's table): Δ is exact against that figure, and ``macs_agree`` says
-  whether ours rounds to it. A count published rounded (Keras' "7.2M") agrees when ours rounds to it.
+  given in 10^9 and rounded (torchvision's table: 19.63; He et al.: 3.8): Δ is exact against that figure, and
+  ``macs_agree`` says whether ours, rounded to the same decimals, equals it. A parameter count published rounded
+  (MobileNet's "4.2M") agrees likewise when ours rounds to it.
 """
 
 from __future__ import annotations

@@ -170,31 +170,51 @@ def _in_subprocess(tmp_path, *args):
     return done.stdout.splitlines()[-1].split(), done
 
 
-def test_built_ins_are_compared_without_tensorflow(tmp_path):
-    last, done = _in_subprocess(tmp_path, *THREE, "--json")
+@pytest.mark.parametrize("names", [THREE, ("resnet50", "googlenet", "mobilenetv2", "densenet121", "squeezenet1_1")])
+def test_built_ins_are_compared_without_tensorflow(tmp_path, names):
+    last, done = _in_subprocess(tmp_path, *names, "--json")
     assert last == ["RC", "0", "False", "False"], (done.stdout[-500:], done.stderr)
-    assert [n["name"] for n in json.loads(done.stdout[:done.stdout.rindex("RC")])] == list(THREE)
+    assert [n["name"] for n in json.loads(done.stdout[:done.stdout.rindex("RC")])] == list(names)
 
 
-@pytest.mark.parametrize("args", [("resnet50", "vgg20"), ("resnet50", "missing.keras"),
-                                  ("resnet50", "vgg16", "-f", "3"), ("resnet50", "vgg16", "--input", "7")])
+@pytest.mark.parametrize("args", [("efficientnetb0", "vgg20"), ("efficientnetb0", "missing.keras"),
+                                  ("efficientnetb0", "vgg16", "-f", "3"), ("efficientnetb0", "vgg16", "--input", "7"),
+                                  ("xception", "efficientnetb0", "Xception")])
 def test_bad_names_among_keras_ones_are_refused_before_tensorflow(tmp_path, args):
-    """resnet50 would import TensorFlow (seconds): every name and option is checked before that."""
+    """A Keras application imports TensorFlow (seconds): every name and option is checked before that."""
     last, done = _in_subprocess(tmp_path, *args)
     assert last == ["RC", "2", "False", "False"], (done.stdout, done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
-def test_keras_application_beside_a_built_in(cli):
+def test_keras_application_beside_built_ins(cli):
     pytest.importorskip("tensorflow")
-    vgg16, resnet50 = _json(cli, "vgg16", "resnet50", "--sort", "params")
-    assert (vgg16["name"], resnet50["name"]) == ("vgg16", "ResNet50") or (resnet50["name"], vgg16["name"]) == \
-        ("ResNet50", "vgg16")
-    doc = {n["name"]: n for n in (vgg16, resnet50)}
-    assert doc["ResNet50"]["total_params"] == 25_636_712 and doc["ResNet50"]["delta_params"] == 0
-    assert doc["ResNet50"]["depth"] == 54  # 49 convolutions + 4 projection shortcuts + FC
-    assert doc["ResNet50"]["published_macs"] is None  # the Keras table publishes no MACs
+    doc = _json(cli, "efficientnetb0", "resnet18", "mobilenetv2", "--sort", "params")
+    assert [n["name"] for n in doc] == ["mobilenetv2", "EfficientNetB0", "resnet18"]  # 3.50 M < 5.33 M < 11.69 M
+    keras = doc[1]
+    assert keras["total_params"] == 5_330_571 and keras["published_params"] == 5_330_571
+    assert keras["delta_params"] == 0 and keras["params_agree"] is True
+    assert keras["published_macs"] is None and keras["delta_macs"] is None  # the Keras table publishes no MACs
+    assert keras["depth"] == 82  # 81 convolutions (depthwise and 1x1 included) + the classifier
+    assert "keras.io/api/applications" in keras["published_params_source"]
+
+
+def test_every_built_in_network_of_the_registry_is_compared(cli):
+    """The comparison reads only a report's totals: every name the registry builds takes part, whatever its family."""
+    from dltool import archcalc as ac
+
+    names = ac.known_names()
+    doc = _json(cli, *names)
+    assert [n["name"] for n in doc] == names
+    for row in doc:
+        report = ac.build(row["name"])
+        assert (row["total_params"], row["total_macs"], row["total_activations"]) == \
+            (report.total_params, report.total_macs, report.total_activations)
+        assert 1 <= row["depth"] < len(report.rows)
+        if report.reference is not None:
+            assert row["delta_params"] == report.total_params - report.reference.params
+            assert row["params_agree"] == report.reference.params_match(report.total_params)
 
 
 # ---- the numbers (dltool.archcalc.compare), without the CLI ----------------------------------------------

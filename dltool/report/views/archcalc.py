@@ -165,13 +165,18 @@ def comparison(result):
         "published_macs", "published_macs_source", "delta_macs", "macs_agree")]
     order = (f"sorted by {result.sort} ({SORT_KEYS[result.sort]}), smallest first" if result.sort
              else "in the order given")
-    notes = [f"Per image, {order}. depth: weighted layers (convolutions and fully connected; BatchNorm not "
-             "counted). MACs: multiply-accumulates, FLOPs = 2 × MACs, in 10^9 (G). activations: every layer's "
-             f"output elements, the input included. Memory: MB = 10^6 bytes, at {mem_label}.",
+    notes = [f"Per image, {order}. depth: weighted layers, i.e. every convolution and fully connected layer, "
+             "parallel branches and projection shortcuts included (BatchNorm not counted). MACs: "
+             "multiply-accumulates, FLOPs = 2 × MACs, in 10^9 (G). activations: every row's output elements, the "
+             f"input included. Memory: MB = 10^6 bytes, at {mem_label}.",
              "Δ = ours − published, exact; ✓: ours equals the published figure at the rounding it is published "
-             "with (MACs to 0.01 G), ✗: it does not; —: nothing published (for this configuration: see the notes)."]
+             "with, ✗: it does not; —: nothing published (for this configuration: see the notes)."]
     notes += [f"[{i}] {source}" for i, source in enumerate(sources, start=1)]
-    notes += [f"{n.name}: {note}" for n in result.networks for note in n.notes]
+    shared: dict[str, list[str]] = {}  # a note that several networks carry is printed once, naming them all
+    for n in result.networks:
+        for note in n.notes:
+            shared.setdefault(note, []).append(n.name)
+    notes += [f"{', '.join(names)}: {note}" for note, names in shared.items()]
     title = f"{len(result.networks)} networks compared"
     return [TableSpec(title, columns, rows, notes=notes, csv_columns=csv_columns)], []
 
