@@ -75,6 +75,9 @@ _RESNET_TV_PARAMS = {18: 11_689_512, 34: 21_797_672, 50: 25_557_032, 101: 44_549
 _RESNET_TV_GMACS = {18: 1.81, 34: 3.66, 50: 4.09, 101: 7.80, 152: 11.51}  # v1.5 for 50/101/152
 _RESNET_HE_GMACS = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
 _RESNET_KERAS_PARAMS = {50: 25_636_712, 101: 44_707_176, 152: 60_419_944}
+# torchvision's weights meta '_ops' (the GFLOPS column's value at three decimals), where checked.
+_TV_OPS = {depth: (Published("gmacs", ops, f"torchvision resnet{depth} weights meta '_ops'", 0.001),)
+           for depth, ops in ((50, 4.089), (101, 7.801))}
 
 
 def _resnets() -> list[Builtin]:
@@ -97,7 +100,8 @@ def _resnets() -> list[Builtin]:
                 f"torchvision resnet{depth}: ResNet v1.5 (stride on the bottleneck's 3x3), 224x224x3",
                 partial(resnet, depth, stride_on_3x3=True),
                 Reference(params, f"torchvision resnet{depth}", _RESNET_TV_GMACS[depth], TORCHVISION_MACS),
-                (_TV_BN,), published=(tv_params, Published("gmacs", _RESNET_TV_GMACS[depth], TORCHVISION_MACS, 0.01))))
+                (_TV_BN,), published=(tv_params, Published("gmacs", _RESNET_TV_GMACS[depth], TORCHVISION_MACS, 0.01),
+                                      *_TV_OPS.get(depth, ()))))
             app = f"ResNet{depth}"
             out.append(Builtin(
                 f"resnet{depth}-keras", "resnet",

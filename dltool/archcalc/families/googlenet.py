@@ -46,6 +46,7 @@ def _inception(g: Graph, x: T, name: str, five: int) -> T:
     b2 = g.conv_bn(b2, f3, 3, 1, 1, name=f"{p}.branch2.1.conv", bn_name=f"{p}.branch2.1.bn")
     b3 = g.conv_bn(x, r5, 1, name=f"{p}.branch3.0.conv", bn_name=f"{p}.branch3.0.bn")
     b3 = g.conv_bn(b3, f5, five, 1, five // 2, name=f"{p}.branch3.1.conv", bn_name=f"{p}.branch3.1.bn")
+    g.rows[-2].detail += " (the '5x5' branch)"
     b4 = g.pool(x, 3, 1, 1, ceil=True, name=f"{p}.branch4.0")
     b4 = g.conv_bn(b4, proj, 1, name=f"{p}.branch4.1.conv", bn_name=f"{p}.branch4.1.bn")
     return g.concat([b1, b2, b3, b4], f"{p}.concat")
