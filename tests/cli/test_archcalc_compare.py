@@ -107,7 +107,7 @@ def test_sort(cli, key, order):
               else n["memory"]["total_bytes"] for n in doc]
     assert values == sorted(values)
     table = cli("archcalc", "vgg11", "alexnet-torchvision", "alexnet", "--sort", key).stdout
-    assert f"sorted by {key}" in table
+    assert f"sorted by {SORT_KEYS[key]} (--sort {key}), smallest first" in table
     assert [table.index(f"│ {name} ") for name in order] == sorted(table.index(f"│ {name} ") for name in order)
 
 

@@ -163,7 +163,7 @@ def comparison(result):
         "batch_size", "dtype", "params_bytes", "activation_bytes", "params_mb", "activation_mb",
         "published_params", "published_params_source", "delta_params", "params_agree",
         "published_macs", "published_macs_source", "delta_macs", "macs_agree")]
-    order = (f"sorted by {result.sort} ({SORT_KEYS[result.sort]}), smallest first" if result.sort
+    order = (f"sorted by {SORT_KEYS[result.sort]} (--sort {result.sort}), smallest first" if result.sort
              else "in the order given")
     notes = [f"Per image, {order}. depth: weighted layers, i.e. every convolution and fully connected layer, "
              "parallel branches and projection shortcuts included (BatchNorm not counted). MACs: "
