@@ -64,12 +64,33 @@ def test_table_shows_every_network_published_values_and_delta(cli):
     result = cli("archcalc", *THREE)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "3 networks compared" in out
-    for text in ("vgg16", "vgg19", "alexnet", "depth", "Δ params", "Δ MACs", "143,667,240", "19.632 G",
+    assert "3 networks compared (memory at batch 1, fp32)" in out
+    for text in ("vgg16", "vgg19", "alexnet", "depth", "params, Δ", "MACs, Δ", "143,667,240", "19.632 G",
                  "39.264 G", "574.67 MB", "66.17 MB", "+2,062,464 ✓", "+264,320 ✓", "19.63 G [2]",
-                 "[2] torchvision model table", "[4] Caffe bvlc_alexnet"):
+                 "[2] torchvision model table", "[4] Caffe bvlc_alexnet", "227×227×3"):
         assert text in out, text
     assert "in the order given" in out
+
+
+def test_terminal_table_shows_whole_numbers_at_120_columns():
+    """With a column per value (13) rich cut the numbers of a 120-column terminal to '138,3…'; stacked in pairs
+    (8 columns) every number and the longest built-in name stay whole."""
+    from rich.console import Console
+
+    from dltool import archcalc as ac
+    from dltool.report.tables import to_rich
+    from dltool.report.views.archcalc import comparison
+
+    names = ("resnet101-torchvision", "mobilenetv2-keras", "vgg19", "alexnet")
+    result = compare([ac.build(n) for n in names])
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(to_rich(comparison(result, stacked=True)[0][0]))
+    text = console.export_text()
+    assert "…" not in text
+    for n in result.networks:
+        for whole in (n.name, f"{n.total_params:,}", f"{n.total_activations:,}", f"{n.delta_macs:+,}" if
+                      n.delta_macs is not None else "—", f"{n.memory.params_mb:,.2f} MB"):
+            assert whole in text, whole
 
 
 def test_csv_has_one_row_per_network_with_raw_numbers(cli):

@@ -181,6 +181,7 @@ def _compare(networks: list[str], input_: str | None, bias: bool, batch_size: in
     from dltool.archcalc.compare import compare
     from dltool.archcalc.core import normalize_dtype
     from dltool.errors import UsageError
+    from dltool.report import output
     from dltool.report.views import archcalc as views
 
     if given:
@@ -213,7 +214,7 @@ def _compare(networks: list[str], input_: str | None, bias: bool, batch_size: in
                         for i, (kind, name) in enumerate(sources) if kind != "builtin"})
     result = compare([reports[i] for i in range(len(sources))], batch_size, dtype,
                      getattr(sort, "value", sort))
-    _emit(views.comparison(result), result.to_dict(), fmt)
+    _emit(views.comparison(result, stacked=fmt is output.Format.TABLE), result.to_dict(), fmt)
 
 
 def _source(network: str) -> tuple[str, str]:

@@ -119,8 +119,12 @@ def receptive(stacked):
                       notes=[f"N(F−1)+1 = {stacked.formula}"])], []
 
 
-def comparison(result):
-    """One row per network (``dltool archcalc NET NET …``): totals, memory, published counts and Δ."""
+def comparison(result, stacked: bool = False):
+    """One row per network (``dltool archcalc NET NET …``): totals, memory, published counts and Δ.
+
+    ``stacked`` (the terminal): a network's name over its input, MACs over FLOPs, parameter over activation memory
+    and each published figure over its Δ share a cell, two lines high: 8 columns instead of 13, and a 120-column
+    terminal shows every number whole (with 13, rich cut them to "138,3…"). Markdown keeps one value per cell."""
     from dltool.archcalc.compare import SORT_KEYS
 
     sources: list[str] = []
@@ -151,13 +155,29 @@ def comparison(result):
             "input_shape": "x".join(map(str, n.input_shape)),
         })
     mem_label = f"batch {result.batch_size}, {result.dtype}"
-    columns = [Column("name", "network", justify="left"), Column("input", "input"), Column("depth", "depth"),
-               Column("total_params", "params", ","), Column("gmacs", "MACs"), Column("gflops", "FLOPs"),
-               Column("total_activations", "activations", ","),
-               Column("params_memory", f"param memory ({result.dtype})"),
-               Column("activation_memory", f"activation memory ({mem_label})"),
-               Column("published_params_cell", "published params"), Column("delta_params_cell", "Δ params"),
-               Column("published_macs_cell", "published MACs"), Column("delta_macs_cell", "Δ MACs")]
+    head = [Column("name", "network", justify="left"), Column("input", "input"), Column("depth", "depth"),
+            Column("total_params", "params", ",")]
+    if stacked:
+        head[:2] = [Column("name_input", "network\ninput", justify="left")]
+        for row in rows:
+            row["name_input"] = f"{row['name']}\n{row['input']}"
+            row["macs_flops"] = f"{row['gmacs']}\n{row['gflops']}"
+            row["memory_cell"] = f"{row['params_memory']}\n{row['activation_memory']}"
+            for key in ("params", "macs"):
+                if row[f"published_{key}_cell"] is not None:
+                    row[f"published_{key}_cell"] += f"\n{row[f'delta_{key}_cell']}"
+        columns = head + [
+            Column("macs_flops", "MACs\nFLOPs"), Column("total_activations", "activations", ","),
+            Column("memory_cell", "memory:\nparams\nactivations"),
+            Column("published_params_cell", "published\nparams, Δ"),
+            Column("published_macs_cell", "published\nMACs, Δ")]
+    else:
+        columns = head + [
+            Column("gmacs", "MACs"), Column("gflops", "FLOPs"), Column("total_activations", "activations", ","),
+            Column("params_memory", f"param memory ({result.dtype})"),
+            Column("activation_memory", f"activation memory ({mem_label})"),
+            Column("published_params_cell", "published params"), Column("delta_params_cell", "Δ params"),
+            Column("published_macs_cell", "published MACs"), Column("delta_macs_cell", "Δ MACs")]
     csv_columns = [Column(k, k) for k in (
         "name", "input_shape", "depth", "total_params", "total_macs", "total_flops", "total_activations",
         "batch_size", "dtype", "params_bytes", "activation_bytes", "params_mb", "activation_mb",
@@ -177,6 +197,6 @@ def comparison(result):
         for note in n.notes:
             shared.setdefault(note, []).append(n.name)
     notes += [f"{', '.join(names)}: {note}" for note, names in shared.items()]
-    title = f"{len(result.networks)} networks compared"
+    title = f"{len(result.networks)} networks compared" + (f" (memory at {mem_label})" if stacked else "")
     return [TableSpec(title, columns, rows, notes=notes, csv_columns=csv_columns)], []
 
