@@ -185,7 +185,8 @@ def test_bad_input_is_one_line_exit_2(cli, args, needle):
 
 def _in_subprocess(tmp_path, *args):
     code = ("import sys\nfrom dltool.cli.app import main\n"
-            "print('RC', main(['archcalc', *sys.argv[1:]]), 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+            "print('RC', main(['archcalc', *sys.argv[1:]]), 'tensorflow' in sys.modules, 'keras' in sys.modules,"
+            " 'numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path,
                           env=dict(os.environ), timeout=120)
     return done.stdout.splitlines()[-1].split(), done
@@ -194,7 +195,7 @@ def _in_subprocess(tmp_path, *args):
 @pytest.mark.parametrize("names", [THREE, ("resnet50", "googlenet", "mobilenetv2", "densenet121", "squeezenet1_1")])
 def test_built_ins_are_compared_without_tensorflow(tmp_path, names):
     last, done = _in_subprocess(tmp_path, *names, "--json")
-    assert last == ["RC", "0", "False", "False"], (done.stdout[-500:], done.stderr)
+    assert last == ["RC", "0", "False", "False", "False"], (done.stdout[-500:], done.stderr)  # nor numpy
     assert [n["name"] for n in json.loads(done.stdout[:done.stdout.rindex("RC")])] == list(names)
 
 
@@ -204,7 +205,7 @@ def test_built_ins_are_compared_without_tensorflow(tmp_path, names):
 def test_bad_names_among_keras_ones_are_refused_before_tensorflow(tmp_path, args):
     """A Keras application imports TensorFlow (seconds): every name and option is checked before that."""
     last, done = _in_subprocess(tmp_path, *args)
-    assert last == ["RC", "2", "False", "False"], (done.stdout, done.stderr)
+    assert last == ["RC", "2", "False", "False", "False"], (done.stdout, done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1
 
 
