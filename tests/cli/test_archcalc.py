@@ -169,10 +169,16 @@ def test_vgg19_note_says_parameters_are_not_compute(cli):
 @pytest.mark.slow
 def test_keras_application_by_name(cli):
     pytest.importorskip("tensorflow")
-    doc = _json(cli, "resnet50")
-    assert doc["total_params"] == 25_636_712
-    assert doc["reference"]["params"] == 25_636_712
+    doc = _json(cli, "resnet50v2")  # a Keras application with no built-in twin: built by TensorFlow
+    assert doc["total_params"] == 25_613_800
+    assert doc["reference"]["params"] == 25_613_800
     assert "keras.io/api/applications" in doc["reference"]["source"]
+
+
+def test_resnet50_is_built_in_in_both_counts(cli):
+    """resnet50 counts as torchvision does; resnet50-keras as Keras' table (convolution biases, BN statistics)."""
+    assert _json(cli, "resnet50")["total_params"] == 25_557_032
+    assert _json(cli, "resnet50-keras")["total_params"] == 25_636_712
 
 
 def test_receptive_field_options_keep_their_defaults(cli):

@@ -157,7 +157,7 @@ def _list(fmt) -> None:
     output.emit([TableSpec("Built-in networks", [Column("name", "name", justify="left"),
                                                  Column("description", "description", justify="left")], rows,
                            notes=["Also: inception (--preset report-004 or googlenet-3a), receptive-field, "
-                                  "any Keras application by name (e.g. resnet50), a .keras file."])], doc, fmt)
+                                  "any Keras application by name (e.g. efficientnetb0), a .keras file."])], doc, fmt)
 
 
 def _given(ctx: typer.Context, option: str, value: Any) -> bool:
