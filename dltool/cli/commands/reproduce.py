@@ -31,7 +31,8 @@ def reproduce(
     page: Annotated[Optional[Path], typer.Option("--page", help="Also write the page (Markdown) here and its data "
                     "beside it (.json); needs --tier full and all reports.", show_default=False)] = None,
     jobs: Annotated[int, typer.Option("--jobs", min=1, max=8, help="Studies run side by side (each a dltool "
-                                      "process).")] = 1,
+                                      "process); they share the cores, so their timings and the claims made "
+                                      "from them are noisier (the page is written with 1).")] = 1,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue an interrupted run folder: its "
                       "finished studies and rows are kept, its settings used.", show_default=False)] = None,
     *, run: opt.RunOptions,
@@ -71,6 +72,9 @@ def reproduce(
         if page is not None and (cfg.tier != "full" or len(cfg.reports) != len(exp.ALL)):
             raise UsageError("--page writes the whole page: it is made from --tier full of all five reports",
                              "add --tier full and leave out REPORT (or give all)")
+        if page is not None and cfg.jobs > 1:
+            raise UsageError("--page is written from studies run one at a time: side by side they share the "
+                             "cores and the page's timing claims would measure that", "leave out --jobs")
     if check and exp.find_committed(cfg.against) is None:
         from dltool.errors import MissingError
 
