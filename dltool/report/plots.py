@@ -26,6 +26,29 @@ def save_figure(fig, path: Path, dpi: int = 120) -> Path:
     return path
 
 
+def save_arrays(path: Path, arrays: dict) -> Path:
+    """The arrays a figure is drawn from (pixels, a function on a grid) in a compressed ``.npz`` beside it:
+    results.json keeps numbers, not arrays, and ``dltool runs plot --redraw`` draws the figure again from both."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **{str(k): np.asarray(v) for k, v in arrays.items()})
+    return path
+
+
+def load_arrays(path: Path) -> dict | None:
+    """What :func:`save_arrays` wrote, or None where there is no such file (a run folder from before they were
+    kept, or a run that stopped before its figures were drawn)."""
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
 def tight_layout(fig) -> None:
     """``fig.tight_layout()`` without matplotlib's "Tight layout not applied" UserWarning on the user's terminal.
 

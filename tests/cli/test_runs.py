@@ -104,8 +104,29 @@ def test_redraw_gives_the_run_s_own_figures_pixel_for_pixel(cli, two_runs, tmp_p
     assert cli("runs", "plot", str(two_runs / "a"), str(two_runs / "b"), "--redraw").exit_code == 2
 
 
+def test_redraw_of_an_interrupted_run_draws_the_runs_that_finished(cli, two_runs, tmp_path):
+    """An interrupted results.json has its finished runs but not the summary (the points, the optimum): the redraw
+    failed with "TypeError: 'NoneType' object is not iterable"; it draws what the runs hold."""
+    from dltool.report.export import RunRecorder
+
+    doc = json.loads((two_runs / "b" / "results.json").read_text())
+    (tmp_path / "run").mkdir()
+    recorder = RunRecorder(tmp_path / "run", doc["command"], doc["config"])
+    recorder.add_run(doc["runs"][0])
+    recorder.finish("interrupted")
+    result = cli("runs", "plot", str(tmp_path / "run"), "--redraw")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "run" / "redrawn").glob("*.png")) == ["comparison.png",
+                                                                                    "loss_curves.png"]
+    assert "interrupted run: its 1 finished runs" in " ".join(result.stderr.split())
+
+
 @pytest.mark.parametrize("doc, words", [
     ({"command": "scale", "runs": [{"mode": "strong", "learners": 1}]}, "cannot be redrawn"),
+    ({"command": "fit-line", "status": "interrupted", "runs": []}, "no finished run to draw"),
+    ({"command": "allreduce", "status": "interrupted", "config": {"virtual": True},  # nccl: no CPU kernel
+      "runs": [{"bus": [{"time_s": None, "tensors": 1, "strategy": "mirrored", "implementation": "nccl",
+                         "devices": 2, "virtual": True, "bytes": 4096, "status": "unavailable"}]}]}, "make no figure"),
     ({"command": "no-such-command", "runs": []}, "no figures to redraw"),
 ])
 def test_redraw_says_when_it_cannot(cli, tmp_path, doc, words):

@@ -88,8 +88,8 @@ def plot(
 ) -> None:
     """Overlay the runs' training-loss curves (log scale) and their accuracy per epoch, from results.json.
 
-    --redraw: one run's own figures (the PNGs its command drew), drawn again from results.json. Works for the
-    commands whose figures need only stored fields (fit-line, allreduce, mnist cnn/workers … ); others say so.
+    --redraw: one run's own figures (the PNGs its command drew), drawn again from results.json (and the arrays
+    kept beside a figure, *.npz), for every training command. A run that was stopped draws its finished runs.
     """
     from dltool import runlog
     from dltool.errors import UsageError
@@ -100,17 +100,35 @@ def plot(
     if redraw:
         if len(runs) != 1:
             raise UsageError("--redraw draws one run's figures", "give one run folder")
-        target_dir = out or Path(runs[0]) / "redrawn"
+        source = Path(runs[0]) if Path(runs[0]).is_dir() else Path(runs[0]).parent
+        target_dir = out or source / "redrawn"
         if target_dir.exists() and (not target_dir.is_dir() or any(target_dir.iterdir())):
             raise UsageError(f"--out {target_dir} already exists", "choose another folder")
         doc = runlog.load(runs[0])
+        made = not target_dir.exists()
         target_dir.mkdir(parents=True, exist_ok=True)
         try:
-            paths = views.redraw(doc, target_dir)
-        except UsageError:
-            target_dir.rmdir() if not any(target_dir.iterdir()) else None
+            paths = views.redraw(doc, target_dir, source)
+        except UsageError:  # nothing half-drawn is left behind: the folder was empty (or not there) before
+            import shutil
+
+            if made:
+                shutil.rmtree(target_dir)
+            else:
+                for leftover in target_dir.iterdir():
+                    leftover.unlink()
             raise
-        output.info(f"{len(paths)} figures of {doc.get('command')}: " + ", ".join(str(p) for p in paths))
+        status = doc.get("status", "finished")
+        drawn = {p.name for p in paths}
+        missing = sorted(p.name for p in source.glob("*.png") if p.name not in drawn
+                         and not p.name.startswith("runs-plot"))
+        output.info(f"{len(paths)} figures of {doc.get('command')}"
+                    + (f" ({status} run: its {len(doc['runs'])} finished runs)" if status != "finished" else "")
+                    + ": " + ", ".join(str(p) for p in paths))
+        if missing:
+            output.info(f"not drawn again: {', '.join(missing)} (" + (
+                "they need the summary a run writes when it finishes" if status != "finished"
+                else "results.json does not hold what they are drawn from") + ")")
         return
     if out is not None and out.suffix.lower() != ".png":
         raise UsageError(f"--out {out} is not a .png file", "give a path ending in .png")

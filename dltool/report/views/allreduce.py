@@ -119,28 +119,29 @@ def plots(result, run_dir: Path) -> list[Path]:
     from dltool.report.plots import figure, save_figure
 
     groups: dict[tuple, list] = {}
-    for r in result.bus:
-        if r.time_s and r.tensors == 1:
+    # a stopped run stored no summary: its finished runs (one per strategy, implementation and device count) hold
+    # their own rows, and there is no fit and no memcpy line to draw
+    bus = result.bus if result.bus is not None else [row for run in result.runs for row in run.bus or []]
+    for r in bus:
+        if r.time_s and r.tensors == 1 and r.devices >= 2:  # one device has no all-reduce to draw
             groups.setdefault((r.strategy, r.implementation, r.devices, r.virtual), []).append(r)
     paths: list[Path] = []
     if not groups:
         return paths
-    fits = {(f.strategy, f.implementation, f.devices): f for f in result.fits}
+    fits = {(f.strategy, f.implementation, f.devices): f for f in result.fits or []}
     fig, ax = figure(figsize=(8, 5))
     import matplotlib
 
     cmap = matplotlib.colormaps["tab10"]
     for k, (key, rows) in enumerate(sorted(groups.items())):
         rows = sorted(rows, key=lambda r: r.bytes)
-        if rows[0].devices < 2:
-            continue
         label = f"{key[0]}: {key[1]} × {key[2]}" + (" (virtual)" if key[3] else "")
         ax.plot([r.bytes for r in rows], [r.busbw / 1e9 for r in rows], marker="o", color=cmap(k % 10),
                 label=label)
-    ax.axhline(result.memcpy_bandwidth / 1e9, linestyle="--", color="grey", linewidth=1)
-    ax.annotate(f"memcpy (numpy, {_human(result.memcpy_bytes)})", (0.01, result.memcpy_bandwidth / 1e9),
-                xycoords=("axes fraction", "data"),
-                fontsize=8, va="bottom")
+    if result.memcpy_bandwidth is not None:
+        ax.axhline(result.memcpy_bandwidth / 1e9, linestyle="--", color="grey", linewidth=1)
+        ax.annotate(f"memcpy (numpy, {_human(result.memcpy_bytes)})", (0.01, result.memcpy_bandwidth / 1e9),
+                    xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     _size_ticks(ax, sorted({r.bytes for rows in groups.values() for r in rows}))
@@ -155,8 +156,6 @@ def plots(result, run_dir: Path) -> list[Path]:
     fig, ax = figure(figsize=(8, 5))
     for k, (key, rows) in enumerate(sorted(groups.items())):
         rows = sorted(rows, key=lambda r: r.bytes)
-        if rows[0].devices < 2:
-            continue
         colour = cmap(k % 10)
         label = f"{key[0]}: {key[1]} × {key[2]}"
         ax.plot([r.bytes for r in rows], [r.time_s * 1e6 for r in rows], marker="o", color=colour, label=label)

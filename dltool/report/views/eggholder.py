@@ -7,16 +7,23 @@ from pathlib import Path
 from dltool.report.tables import Column, TableSpec
 
 DEPTH_COLORS = {1: "tab:blue", 2: "tab:orange", 3: "tab:green"}
+SURFACES = "surfaces.npz"  # the arrays of surfaces.png, beside it in the run folder
 
 
 def _color(depth: int):
     return DEPTH_COLORS.get(depth, f"C{depth + 2}")
 
 
+def networks(result) -> list:
+    """The networks: the Result's, or in a run's results.json its runs (one record per finished network)."""
+    nets = getattr(result, "networks", None)
+    return list(nets if nets is not None else result.runs)
+
+
 def own_label(result) -> str | None:
     """The header of the per-network time column when networks were timed alone, e.g. "train s (own,
     extrapolated from 50 timed steps)"; None when they were not."""
-    steps = next((r.own_timed_steps for r in result.networks if r.own_timed_steps), None)
+    steps = next((r.own_timed_steps for r in networks(result) if r.own_timed_steps), None)
     return f"train s (own, extrapolated from {steps} timed steps)" if steps else None
 
 
@@ -102,29 +109,51 @@ def _median(values):
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
+def _noise_floor(result) -> float:
+    return result.noise_floor if result.noise_floor is not None else result.config.noise_std
+
+
 def _references(ax, result):
-    ax.axhline(result.constant_rmse, color="grey", linestyle="--", linewidth=1)
-    ax.annotate(f"constant predictor {result.constant_rmse:.1f}", (0.01, result.constant_rmse),
-                xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
-    ax.axhline(result.noise_floor, color="black", linestyle=":", linewidth=1)
-    ax.annotate(f"noise floor σ = {result.noise_floor:g}", (0.01, result.noise_floor),
+    if result.constant_rmse is not None:  # None: the run was stopped before the summary was written
+        ax.axhline(result.constant_rmse, color="grey", linestyle="--", linewidth=1)
+        ax.annotate(f"constant predictor {result.constant_rmse:.1f}", (0.01, result.constant_rmse),
+                    xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
+    ax.axhline(_noise_floor(result), color="black", linestyle=":", linewidth=1)
+    ax.annotate(f"noise floor σ = {_noise_floor(result):g}", (0.01, _noise_floor(result)),
                 xycoords=("axes fraction", "data"), fontsize=8, va="bottom")
 
 
 def _by_depth(result):
     out: dict[int, list] = {}
-    for r in result.networks:
+    for r in networks(result):
         if r.test_rmse is not None:
             out.setdefault(r.layers, []).append(r)
     return dict(sorted(out.items()))
+
+
+def _surfaces(result, run_dir: Path) -> dict:
+    """The grid, f on it and the best networks' predictions: the Result's, kept in ``surfaces.npz`` beside
+    surfaces.png (results.json holds no arrays); a redraw finds them there (``dltool runs plot --redraw``)."""
+    from dltool.report.plots import load_arrays, save_arrays
+
+    surfaces = getattr(result, "surfaces", None)
+    if isinstance(surfaces, dict) and "truth" in surfaces:
+        save_arrays(run_dir / SURFACES, {"axis": surfaces["axis"], "truth": surfaces["truth"],
+                                         **{f"best_{d}": z for d, z in (surfaces.get("best") or {}).items()}})
+        return surfaces
+    arrays = load_arrays(run_dir / SURFACES) or {}
+    best = {key.removeprefix("best_"): z for key, z in arrays.items() if key.startswith("best_")}
+    return {**{k: arrays[k] for k in ("axis", "truth") if k in arrays}, "best": best} if arrays else {}
 
 
 def plots(result, run_dir: Path) -> list[Path]:
     from dltool.report.plots import figure, save_figure, tight_layout
 
     groups = _by_depth(result)
+    nets_all = networks(result)
     paths = []
-    top = 1.08 * max([result.constant_rmse] + [r.test_rmse for nets in groups.values() for r in nets])
+    top = 1.08 * max([v for v in (result.constant_rmse, _noise_floor(result)) if v is not None]
+                     + [r.test_rmse for nets in groups.values() for r in nets])
 
     # 1. test RMSE vs total hidden units: mean over networks with the same total, one curve per depth
     fig, ax = figure(figsize=(7.5, 4.8))
@@ -171,24 +200,25 @@ def plots(result, run_dir: Path) -> list[Path]:
     # 3. training time vs parameters: each network's own time when timed alone (or trained alone), else bundles
     fig, ax = figure(figsize=(7.5, 4.8))
     own = own_label(result)
-    bundled = any(r.bundle_size > 1 for r in result.networks)
+    bundled = any(r.bundle_size > 1 for r in nets_all)
+    run_steps = f"{result.run_steps:,}" if result.run_steps else "all"
     if own or not bundled:
         key = "own_train_seconds" if own else "bundle_share_seconds"
-        for depth in sorted({r.layers for r in result.networks}):
-            nets = [r for r in result.networks if r.layers == depth and getattr(r, key) is not None]
+        for depth in sorted({r.layers for r in nets_all}):
+            nets = [r for r in nets_all if r.layers == depth and getattr(r, key) is not None]
             ax.scatter([r.params for r in nets], [getattr(r, key) for r in nets], s=18, alpha=0.8,
                        color=_color(depth), label=f"{depth} hidden layer{'s' if depth > 1 else ''}")
         ax.set_ylabel(own if own else "train s (alone, measured)")
         ax.set_xlabel("trainable parameters")
         ax.set_title("Eggholder: training time vs parameters, each network on its own\n"
-                     + (f"(own ms/step, fastest of 3 timed bursts, × the run's {result.run_steps:,} steps)"
+                     + (f"(own ms/step, fastest of 3 timed bursts, × the run's {run_steps} steps)"
                         if own else "(one network per compiled model)"),
                      fontsize=10)
     else:
         sizes: dict[int, list] = {}
-        for r in result.networks:
+        for r in nets_all:
             sizes.setdefault(r.bundle, []).append(r)
-        for b in result.bundles:
+        for b in result.bundles or []:  # none stored when the run was stopped
             members = [r for r in sizes.get(b.index, []) if r.name in b.networks]
             total = sum(r.params for r in members)
             ax.scatter([total], [b.train_seconds], s=30 + 8 * len(members), color="tab:purple", alpha=0.8)
@@ -207,7 +237,7 @@ def plots(result, run_dir: Path) -> list[Path]:
     paths.append(save_figure(fig, run_dir / "time_vs_params.png"))
 
     # 4. the function and the best network of each depth on a grid
-    surfaces = getattr(result, "surfaces", None) or {}
+    surfaces = _surfaces(result, run_dir)
     best = surfaces.get("best") or {}
     if "truth" in surfaces and best:
         axis = surfaces["axis"]

@@ -44,8 +44,9 @@ def plots(result, run_dir: Path) -> list[Path]:
                          run_dir / "loss_curves.png")]
     finished = [r for r in result.runs if r.w is not None]
     lines = [(f"{r.optimizer} {r.lr:g}" + (f" μ{r.momentum:g}" if r.momentum else ""), r.w, r.b) for r in finished]
-    paths.append(save_figure(fitted_lines(result.x, result.y, lines, title="Fitted lines"),
-                             run_dir / "fitted_lines.png"))
+    if result.x is not None:  # the points are stored with the summary: none when the run was stopped
+        paths.append(save_figure(fitted_lines(result.x, result.y, lines, title="Fitted lines"),
+                                 run_dir / "fitted_lines.png"))
     best: dict[str, Any] = {}
     for r in result.runs:
         name = r.optimizer if r.momentum is None else f"momentum {r.momentum:g}"

@@ -450,6 +450,21 @@ def mlp_l1_text(cfg) -> str:
     return f"λ {cfg.l1:g} as {L1_DEFINITIONS.get(cfg.l1_definition, cfg.l1_definition)} ({cfg.l1_definition})"
 
 
+GALLERY = "gallery.npz"  # the test digits of gallery.png, beside it in the run folder
+
+
+def _gallery_images(result, run_dir: Path):
+    """The gallery's digits: the Result's (kept in gallery.npz beside gallery.png, as results.json holds no
+    pixels), or those kept there when the figure is drawn again (``dltool runs plot --redraw``)."""
+    from dltool.report.plots import load_arrays, save_arrays
+
+    images = getattr(result, "gallery_images", None)
+    if images is not None:
+        save_arrays(run_dir / GALLERY, images)
+        return images
+    return load_arrays(run_dir / GALLERY)
+
+
 def mlp_plots(result, run_dir: Path) -> list[Path]:
     from dltool.report.plots import figure, save_figure, tight_layout
 
@@ -503,7 +518,7 @@ def mlp_plots(result, run_dir: Path) -> list[Path]:
         ax.legend(fontsize=8)
         tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "base_accuracy.png"))
-    compared = [row for row in result.references if row["quantity"] == "test_accuracy"]
+    compared = [row for row in result.references or [] if row["quantity"] == "test_accuracy"]  # none: stopped
     if compared:
         fig, ax = figure(figsize=(max(6, 0.9 * len(compared)), 4.2))
         xs = list(range(len(compared)))
@@ -521,7 +536,7 @@ def mlp_plots(result, run_dir: Path) -> list[Path]:
         ax.grid(True, axis="y", alpha=0.3)
         tight_layout(fig)
         paths.append(save_figure(fig, run_dir / "report.png"))
-    images = getattr(result, "gallery_images", None)
+    images = _gallery_images(result, run_dir)
     if images is not None and result.gallery:
         names = result.gallery.get("class_names") or [str(i) for i in range(10)]
         n = max(len(result.gallery["correct"]), len(result.gallery["wrong"]), 1)
@@ -589,6 +604,11 @@ def devices_plots(result, run_dir: Path) -> list[Path]:
     a1.set_ylabel("seconds per epoch (log scale)")
     a1.set_title("Training time per epoch")
     a2.axhline(1.0, color="grey", linestyle="--", linewidth=1)
+    if all(r.speedup is None for r in result.runs):  # e.g. --devices 2: no 1-device run at the same batch
+        batches = [r.batch_size for r in result.runs]
+        a2.set_xlim(min(batches) / 1.5, max(batches) * 1.5)  # only the line at 1 is drawn: no limits from data
+        a2.text(0.5, 0.3, "no 1-device run at these batch sizes", transform=a2.transAxes, ha="center",
+                va="center", fontsize=9, color="grey")
     a2.set_xscale("log", base=2)
     a2.set_xlabel("global batch size (log scale)")
     a2.set_ylabel("speedup vs 1 device")

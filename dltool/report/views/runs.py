@@ -116,9 +116,17 @@ REDRAW = {"fit-line": ("fit_line", "plots"), "scale": ("scale", "plots"), "allre
           "mnist workers": ("mnist", "workers_plots")}
 
 
-def redraw(doc: dict, out_dir) -> list:
-    """The command's own figures, drawn again from results.json into ``out_dir`` (see ``runlog.StoredResult``)."""
+def redraw(doc: dict, out_dir, source=None) -> list:
+    """The command's own figures, drawn again from results.json into ``out_dir`` (see ``runlog.StoredResult``).
+
+    ``source`` is the run folder: the arrays some figures are drawn from (MLP gallery digits, eggholder surfaces)
+    are kept there beside their PNG (``*.npz``, results.json holds no arrays) and are copied along. A run that was
+    stopped (interrupted, terminated, failed) has its finished runs in results.json but not the summary written
+    at the end: its figures are drawn from those runs, without what only the summary holds (fit-line's points,
+    allreduce's fitted model, the speedups of a scale sweep)."""
     import importlib
+    import shutil
+    from pathlib import Path
 
     from dltool.errors import UsageError
     from dltool.runlog import StoredResult
@@ -127,13 +135,23 @@ def redraw(doc: dict, out_dir) -> list:
     if command not in REDRAW:
         raise UsageError(f"no figures to redraw for command {command!r}",
                          f"--redraw knows {', '.join(sorted(REDRAW))}; leave it out to overlay the training curves")
+    if not doc.get("runs"):
+        raise UsageError(f"this {command} run has no finished run to draw (status {doc.get('status', '?')})",
+                         "redraw a run folder in which at least one run finished")
     module, function = REDRAW[command]
     plots = getattr(importlib.import_module(f"dltool.report.views.{module}"), function)
+    out_dir = Path(out_dir)
+    for data in sorted(Path(source).glob("*.npz")) if source is not None else []:
+        shutil.copyfile(data, out_dir / data.name)
     try:
-        return list(plots(StoredResult(doc), out_dir))
+        paths = list(plots(StoredResult(doc), out_dir))
     except (TypeError, AttributeError, KeyError, ValueError) as err:
         raise UsageError(f"{command}'s figures cannot be redrawn from results.json alone ({type(err).__name__}: "
                          f"{err})", "its PNGs are in the run folder; leave --redraw out to overlay the curves")
+    if not paths:  # e.g. a stopped allreduce whose one finished run was the 1-device baseline
+        raise UsageError(f"the {len(doc['runs'])} finished runs of this {command} run make no figure",
+                         "leave --redraw out to overlay the training curves")
+    return paths
 
 
 def curves_figure(curves: list):

@@ -34,10 +34,10 @@ def _percent(value) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
 
-def training_label(result) -> str:
+def training_label(result, basis: str | None = None) -> str:
     """What the training-time numbers are: e.g. "10 epochs, measured wall time"."""
     epochs = result.config.epochs
-    basis = result.training_time_basis
+    basis = basis or result.training_time_basis
     if basis == "measured wall time":
         return f"{epochs} epochs, measured wall time"
     if basis == "mixed":
@@ -131,21 +131,54 @@ def tables(result):
     return [table], []
 
 
-def _series(result, attr: str):
+def _rows(result) -> list:
+    """The rows the figures draw, read from fields only so that a run's results.json draws them again
+    (``dltool runs plot RUN --redraw``): its ``summary`` holds the rows with the speedups and efficiencies the
+    finished sweep derived; ``runs`` holds each row as it finished (without them when the sweep was stopped)."""
+    stored = getattr(result, "summary", None)
+    return list(stored if isinstance(stored, list) and stored else result.runs)
+
+
+def _series(rows: list, attr: str):
     out = []
     for mode in ("strong", "weak"):
-        rows = sorted(result.rows(mode), key=lambda r: r.learners)
-        if rows:
-            out.append((mode, [r.learners for r in rows], [getattr(r, attr) for r in rows], rows))
+        picked = sorted((r for r in rows if r.mode == mode), key=lambda r: r.learners)
+        if picked:
+            out.append((mode, [r.learners for r in picked], [getattr(r, attr) for r in picked], picked))
     return out
 
 
+def _basis(result, rows: list) -> str:
+    """The result's training-time basis; for a stopped sweep, the same rule over the rows that finished."""
+    if result.training_time_basis:
+        return result.training_time_basis
+    measured = {bool(r.training_time_measured) for r in rows}
+    return ("measured wall time" if measured == {True} else
+            "extrapolated: steps × mean step time" if measured == {False} else "mixed")
+
+
+def _price(result, rows: list):
+    """US$ per device-hour: the result's, or for a stopped sweep the one its costed rows were priced at."""
+    if result.price_per_hour is not None:
+        return result.price_per_hour
+    return next((r.cost / r.device_hours for r in rows if r.cost is not None and r.device_hours), None)
+
+
 def _axes_learners(ax, counts):
+    low, high = ax.dataLim.intervalx
+    if not (math.isfinite(low) and math.isfinite(high) and low > 0):  # nothing drawn: no weak rows, or none derived
+        ax.set_xlim(min(counts) / 1.25, max(counts) * 1.25)
     ax.set_xscale("log", base=2)
     ax.set_xticks(counts)
     ax.set_xticklabels([str(c) for c in counts])
     ax.set_xlabel("learners")
     ax.grid(True, which="both", alpha=0.3)
+
+
+def _no_values(ax, stopped: bool) -> None:
+    """Say why a panel has no curve: no weak-scaling rows, or a sweep stopped before its ratios were derived."""
+    ax.text(0.5, 0.5, "derived when the sweep finishes:\nthis one was stopped" if stopped else "no weak-scaling runs",
+            transform=ax.transAxes, ha="center", va="center", fontsize=9, color="grey")
 
 
 def _nan(values):
@@ -155,15 +188,19 @@ def _nan(values):
 def plots(result, run_dir: Path) -> list[Path]:
     from dltool.report.plots import figure, save_figure
 
-    counts = sorted({r.learners for r in result.runs})
-    tag = f"{result.model}, {result.device_kind}".replace("(virtual)", "(VIRTUAL devices)")
+    every = _rows(result)  # every row; the loops below call one mode's rows `rows`
+    counts = sorted({r.learners for r in every})
+    kind = result.device_kind or ", ".join(dict.fromkeys(r.devices.split(" × ")[-1] for r in every))
+    tag = f"{result.model or result.config.model}, {kind}".replace("(virtual)", "(VIRTUAL devices)")
     colours = {"strong": "tab:blue", "weak": "tab:orange"}
     cfg = result.config
-    label = training_label(result)
+    basis = _basis(result, every)
+    label = training_label(result, basis)
+    price = _price(result, every)
     paths = []
 
     fig, ax = figure(figsize=(7, 4.5))
-    for mode, xs, ys, rows in _series(result, "throughput"):
+    for mode, xs, ys, rows in _series(every, "throughput"):
         batch = f"effective batch {cfg.global_batch}" if mode == "strong" else f"{cfg.per_learner_batch} per learner"
         ax.errorbar(xs, ys, yerr=[r.throughput_sem for r in rows], marker="o", capsize=3, color=colours[mode],
                     label=f"{mode} ({batch})")
@@ -177,9 +214,9 @@ def plots(result, run_dir: Path) -> list[Path]:
     paths.append(save_figure(fig, run_dir / "throughput.png"))
 
     fig, ax = figure(figsize=(7, 4.5))
-    for mode, xs, ys, rows in _series(result, "training_seconds"):
+    for mode, xs, ys, rows in _series(every, "training_seconds"):
         ax.plot(xs, ys, marker="o", color=colours[mode], label=f"{mode}: training time ({label})")
-        if result.training_time_basis != "measured wall time":
+        if basis != "measured wall time":
             ax.plot(xs, [r.wall_seconds for r in rows], marker="x", linestyle=":", color=colours[mode],
                     label=f"{mode}: measured wall time of the {rows[0].steps}-step job")
     _axes_learners(ax, counts)
@@ -190,13 +227,13 @@ def plots(result, run_dir: Path) -> list[Path]:
     paths.append(save_figure(fig, run_dir / "training_time.png"))
 
     fig, ax = figure(figsize=(7, 4.5))
-    priced = result.price_per_hour is not None
-    for mode, xs, ys, _ in _series(result, "cost" if priced else "device_hours"):
+    priced = price is not None
+    for mode, xs, ys, _ in _series(every, "cost" if priced else "device_hours"):
         ax.plot(xs, _nan(ys), marker="o", color=colours[mode], label=mode)
     _axes_learners(ax, counts)
     if priced:
         ax.set_ylabel(f"training cost, {cfg.epochs} epochs (US$)")
-        ax.set_title(f"Training cost vs learners: learners × hours × ${result.price_per_hour:g} per device-hour\n"
+        ax.set_title(f"Training cost vs learners: learners × hours × ${price:g} per device-hour\n"
                      f"({label}) {tag}", fontsize=9)
     else:
         ax.set_ylabel(f"device-hours, {cfg.epochs} epochs (learners × hours)")
@@ -206,22 +243,26 @@ def plots(result, run_dir: Path) -> list[Path]:
     paths.append(save_figure(fig, run_dir / "cost.png"))
 
     fig, (left, right) = figure(ncols=2, figsize=(11, 4.5))
-    weak = [(xs, ys) for mode, xs, ys, _ in _series(result, "iteration_time_ratio")
+    weak = [(xs, ys) for mode, xs, ys, _ in _series(every, "iteration_time_ratio")
             if mode == "weak" and any(y is not None for y in ys)]
     for xs, ys in weak:
         left.plot(xs, _nan(ys), marker="o", color=colours["weak"], label="weak: t_iter(N)/t_iter(1)")
+    if not weak:
+        _no_values(left, any(r.mode == "weak" for r in every))
     left.axhline(1.0, linestyle="--", color="grey", linewidth=1, label="ideal (no increase)")
     _axes_learners(left, counts)
     left.set_ylabel("t_iter(N) / t_iter(1)")
     left.set_title("Weak scaling, the report's scaling efficiency:\nincrease in time per iteration (higher is "
                    "worse)", fontsize=9)
     left.legend(fontsize=8)
-    for mode, xs, ys, _ in _series(result, "efficiency"):
+    for mode, xs, ys, _ in _series(every, "efficiency"):
         text = "strong: S(N)/N" if mode == "strong" else "weak: t_iter(1)/t_iter(N)"
         right.plot(xs, _nan(ys), marker="o", color=colours[mode], label=text)
+    if all(r.efficiency is None for r in every):
+        _no_values(right, True)
     right.axhline(1.0, linestyle="--", color="grey", linewidth=1, label="ideal")
     _axes_learners(right, counts)
-    right.set_ylim(0, max(1.1, max((r.efficiency or 0) for r in result.runs) * 1.1))
+    right.set_ylim(0, max(1.1, max((r.efficiency or 0) for r in every) * 1.1))
     right.set_ylabel("efficiency (conventional)")
     right.set_title("Conventional scaling efficiency (1.0 = ideal)", fontsize=9)
     right.legend(fontsize=8)
