@@ -19,8 +19,8 @@ Reports = Annotated[Optional[list[str]], typer.Argument(
 def reproduce(
     reports: Reports = None,
     tier: Annotated[Tier, typer.Option("--tier", help="quick: every row whose study is cheap at the report's own "
-                                       "setting (≈ 3 min on 2 cores); full: every row, the page's tier (about an "
-                                       "hour on 2 cores).")] = Tier.quick,
+                                       "setting (minutes on 2 cores); full: every row, the page's tier (about two "
+                                       "hours on 2 cores).")] = Tier.quick,
     list_rows: Annotated[bool, typer.Option("--list", help="List every row (id, report, section, kind, tier, the "
                                             "committed page's verdict) without running anything.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a row's verdict differs from the committed "
