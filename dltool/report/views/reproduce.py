@@ -25,15 +25,19 @@ def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {v}" for v, n in counts.items())
 
 
-def tables(result) -> tuple[list[TableSpec], list[str]]:
-    out = []
+def _by_report(result):
+    """(report, its rows, its verdict counts in order of first appearance) for each report that has rows."""
+    from collections import Counter
+
     for report in result.config.reports:
         rows = [r for r in result.rows if r["report"] == report]
-        if not rows:
-            continue
-        counts: dict[str, int] = {}
-        for r in rows:
-            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+        if rows:
+            yield report, rows, dict(Counter(r["verdict"] for r in rows))
+
+
+def tables(result) -> tuple[list[TableSpec], list[str]]:
+    out = []
+    for report, rows, counts in _by_report(result):
         out.append(TableSpec(f"report {report}: {len(rows)} rows ({_counts_line(counts)})", [
             Column("id", "row", justify="left"), Column("where", "where", justify="left"),
             Column("reference_text", "report", justify="left"), Column("tolerance_text", "±", justify="left"),
@@ -142,13 +146,7 @@ def page(result) -> str:
     lines += ["", "Timings from other hardware (a report's GPU, or a CPU it does not name) are *not comparable* and "
               "are never turned into ratios. `dltool reproduce --tier quick` reruns the rows marked quick in a few "
               "minutes; CI runs it and fails when one of them moves.", ""]
-    for report in result.config.reports:
-        rows = [r for r in result.rows if r["report"] == report]
-        if not rows:
-            continue
-        counts: dict[str, int] = {}
-        for r in rows:
-            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    for report, rows, counts in _by_report(result):
         lines += [f"## Report {report} (`{REPORTS[report]}`)", "", f"{len(rows)} rows: {_counts_line(counts)}.", "",
                   "| row | where | setting | quantity | report | ± | dltool | Δ | verdict | reason, evidence, "
                   "candidates | command |", "|---|---|---|---|---|---|---|---|---|---|---|"]
