@@ -7,14 +7,25 @@ Cheap by default, no TensorFlow import: versions come from the installed package
 the cache of :mod:`dltool.engine.peak`, datasets from the same search as the loaders (:mod:`dltool.data.sources`)
 without reading them. Two things need TensorFlow and run only when asked:
 
-- ``tensorflow=True``: the GPUs TensorFlow sees (compute capability), its CUDA / cuDNN build, and whether NCCL
-  is usable — a real NCCL all-reduce of a small tensor (see :func:`nccl_check`), in a subprocess. NCCL has no
-  CPU kernel, so without a GPU the answer is "no" with that reason.
+- ``tensorflow=True``: the GPUs TensorFlow sees (compute capability), and whether NCCL is usable — a real NCCL
+  all-reduce of a small tensor (see :func:`nccl_check`), in a subprocess. NCCL has no CPU kernel, so
+  without a GPU the answer is "no" with that reason.
 - ``measure=True``: the matmul peaks that are not cached yet (a few seconds each), then cached.
+
+Compute capability and driver, without TensorFlow: the installed wheel's build facts (CUDA / cuDNN versions and
+the compute capabilities it carries code for) are read from its ``tensorflow/python/platform/build_info.py``,
+the file ``tf.sysconfig.get_build_info()`` returns (TensorFlow 2.21: ``sm_60, sm_70, sm_80, sm_89`` machine code
+and ``compute_90`` PTX, CUDA 12.5.1, cuDNN 9). Per GPU (nvidia-smi's ``compute_cap``), :func:`code_kind` says
+whether it runs machine code (a cubin ``sm_XY`` of its major version with Y ≤ its minor: CUDA's binary
+compatibility) or PTX that the driver JIT-compiles on first use (``compute_XY`` ≤ its capability), or that nothing
+fits. TensorFlow's own warning about the JIT ("could take 30 minutes or longer") is printed at a log level dltool
+hides (:mod:`dltool.quiet_tf`), so :func:`gpu_warnings` says it instead, and warns where the driver is older than
+the build needs (:data:`CUDA_DRIVER_MIN`).
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import platform
 import shutil
@@ -29,6 +40,17 @@ PACKAGES = ("tensorflow", "keras", "tensorflow-datasets", "numpy", "tensorboard"
 # /proc/cpuinfo flags that decide which precision is fast on a CPU
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_fp16")
 
+# NVIDIA's "CUDA Toolkit and Corresponding Driver Versions" table (CUDA release notes), Linux x86_64, GA releases.
+# Running a CUDA 12.x build needs ≥ 525.60.13 (12.x's minor-version compatibility); JIT-compiling PTX made by CUDA
+# 12.Y needs the driver of 12.Y itself, which minor-version compatibility does not cover (an older driver fails
+# with CUDA_ERROR_UNSUPPORTED_PTX_VERSION).
+CUDA_DRIVER_MIN = {(12, 0): "525.60.13", (12, 1): "530.30.02", (12, 2): "535.54.03", (12, 3): "545.23.06",
+                   (12, 4): "550.54.14", (12, 5): "555.42.02", (12, 6): "560.28.03", (12, 8): "570.26",
+                   (12, 9): "575.51.03"}
+MINOR_COMPAT_DRIVER_MIN = {12: "525.60.13", 11: "450.80.02"}
+TF_JIT_WARNING = ("TensorFlow was not built with CUDA kernel binaries compatible with compute capability {cc}. "
+                  "CUDA kernels will be jit-compiled from PTX, which could take 30 minutes or longer.")
+
 
 @dataclass
 class Environment:
@@ -37,7 +59,7 @@ class Environment:
     platform: str
     packages: dict[str, str | None]  # name → version, None when not installed
     cpu: dict[str, Any]
-    gpus: list[dict[str, Any]]  # name, memory_mib, compute_capability, driver, source
+    gpus: list[dict[str, Any]]  # name, memory_mib, compute_capability, driver, code_kind, code
     gpu_source: str  # "nvidia-smi", "tensorflow", or why none were looked for
     nccl: dict[str, Any]  # {"usable": True/False/None, "detail": text}
     tensorflow_build: dict[str, Any]
@@ -45,6 +67,9 @@ class Environment:
     peak_hint: str | None
     datasets: dict[str, dict[str, Any]]  # name → {"found": folder | None, "how": text}
     notes: list[str] = field(default_factory=list)
+    build_compute_capabilities: list[str] = field(default_factory=list)  # e.g. sm_80, compute_90 ([]: no CUDA build)
+    driver_version: str | None = None  # nvidia-smi's; None without a driver
+    warnings: list[str] = field(default_factory=list)  # code that does not fit a GPU, a driver too old, PTX JIT
 
 
 def _version(name: str) -> str | None:
@@ -84,6 +109,104 @@ def cpu_info() -> dict[str, Any]:
             "logical_cores": os.cpu_count(), "usable_cores": usable, "flags": present, "fast_precision": fast}
 
 
+def build_info() -> dict[str, Any]:
+    """The installed TensorFlow's build facts (what ``tf.sysconfig.get_build_info()`` returns), read from its
+    ``build_info.py`` without importing TensorFlow; {} when TensorFlow is absent or the file cannot be read."""
+    try:
+        path = Path(str(metadata.distribution("tensorflow").locate_file("tensorflow/python/platform/build_info.py")))
+        tree = ast.parse(path.read_text())
+    except (metadata.PackageNotFoundError, OSError, SyntaxError, ValueError):
+        return {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "build_info" for t in node.targets):
+            value = node.value
+            if isinstance(value, ast.Call) and value.args:  # collections.OrderedDict([(key, value), ...])
+                value = value.args[0]
+            try:
+                return dict(ast.literal_eval(value))
+            except (ValueError, TypeError, SyntaxError):
+                return {}
+    return {}
+
+
+def _cc_number(text: str | None) -> tuple[int, int] | None:
+    """"9.0" → (9, 0); "sm_89" / "compute_90" → (8, 9) / (9, 0); None if unreadable."""
+    if not text:
+        return None
+    text = str(text).strip()
+    if "_" in text:
+        digits = "".join(ch for ch in text.split("_", 1)[1] if ch.isdigit())
+        return (int(digits[:-1]), int(digits[-1])) if len(digits) >= 2 else None
+    major, _, minor = text.partition(".")
+    return (int(major), int(minor or 0)) if major.isdigit() and (minor or "0").isdigit() else None
+
+
+def code_kind(compute_capability: str | None, arches: list[str]) -> tuple[str | None, str | None]:
+    """How a GPU of ``compute_capability`` runs a build carrying ``arches`` (e.g. ``["sm_80", "compute_90"]``):
+    ("machine_code", "sm_80") when a cubin fits — same major version, built minor ≤ the GPU's (CUDA's binary
+    compatibility; an ``sm_90a``-style cubin only on its exact capability) —, else ("ptx_jit", "compute_90") when
+    PTX of a capability ≤ the GPU's is there (the driver compiles it on first use), else ("none", None).
+    (None, None) when the capability or the build's list is unknown."""
+    cc = _cc_number(compute_capability)
+    if cc is None or not arches:
+        return None, None
+    cubins = []
+    ptx = []
+    for arch in arches:
+        built = _cc_number(arch)
+        if built is None:
+            continue
+        if arch.startswith("sm_"):
+            exact_only = arch[-1].isalpha()
+            if built[0] == cc[0] and (built[1] == cc[1] if exact_only else built[1] <= cc[1]):
+                cubins.append((built, arch))
+        elif arch.startswith("compute_") and built <= cc:
+            ptx.append((built, arch))
+    if cubins:
+        return "machine_code", max(cubins)[1]
+    if ptx:
+        return "ptx_jit", max(ptx)[1]
+    return "none", None
+
+
+def _version_tuple(text: str | None) -> tuple[int, ...] | None:
+    parts = str(text or "").strip().split(".")
+    return tuple(int(p) for p in parts) if parts and all(p.isdigit() for p in parts) else None
+
+
+def gpu_warnings(gpus: list[dict[str, Any]], build: dict[str, Any], driver: str | None) -> list[str]:
+    """What a user must know before a GPU run: no code for a GPU, a PTX JIT on first use (TensorFlow's own warning
+    is hidden by dltool's log level), a driver older than the build's CUDA needs. Sets each GPU's ``code_kind``."""
+    arches = list(build.get("cuda_compute_capabilities") or [])
+    cuda = _version_tuple(build.get("cuda_version"))
+    have = _version_tuple(driver)
+    out = []
+    if cuda and have:
+        floor = MINOR_COMPAT_DRIVER_MIN.get(cuda[0])
+        if floor and have < _version_tuple(floor):
+            out.append(f"driver {driver} is older than {floor}, the minimum for CUDA {cuda[0]}.x (minor-version "
+                       f"compatibility, Linux): TensorFlow's CUDA {build.get('cuda_version')} build cannot use the "
+                       "GPUs; update the NVIDIA driver")
+    for g in gpus:
+        kind, code = code_kind(g.get("compute_capability"), arches)
+        g["code_kind"], g["code"] = kind, code
+        label = f"GPU {g.get('index')} ({g.get('name')}, compute capability {g.get('compute_capability')})"
+        if kind == "none":
+            out.append(f"{label}: this TensorFlow build carries no code it can run ({', '.join(arches)}): "
+                       "TensorFlow will not use it")
+        elif kind == "ptx_jit":
+            need = CUDA_DRIVER_MIN.get(cuda[:2]) if cuda else None
+            if need and have and have < _version_tuple(need):
+                out.append(f"{label}: runs only {code} PTX made by CUDA {build.get('cuda_version')}; driver {driver} "
+                           f"is older than {need} (CUDA {cuda[0]}.{cuda[1]}'s), which JIT-compiling that PTX needs "
+                           "(minor-version compatibility does not cover PTX): update the NVIDIA driver")
+            out.append(f"{label}: no machine code for it in this TensorFlow build ({', '.join(arches)}): every "
+                       f"kernel is JIT-compiled from {code} PTX on first use, which TensorFlow warns \"could take 30 "
+                       "minutes or longer\" (its warning is hidden by dltool's log level); the driver caches the "
+                       "result (CUDA_CACHE_MAXSIZE=4294967296 keeps all of it), so only the first run pays")
+    return out
+
+
 def nvidia_smi_gpus() -> tuple[list[dict[str, Any]], str]:
     """GPUs from ``nvidia-smi`` (no TensorFlow): (list, where they came from or why none)."""
     exe = shutil.which("nvidia-smi")
@@ -111,8 +234,8 @@ def tensorflow_gpus() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     import tensorflow as tf
 
     build = dict(tf.sysconfig.get_build_info())
-    keep = {k: build.get(k) for k in ("is_cuda_build", "is_rocm_build", "cuda_version", "cudnn_version")
-            if k in build}
+    keep = {k: build.get(k) for k in ("is_cuda_build", "is_rocm_build", "cuda_version", "cudnn_version",
+                                      "cuda_compute_capabilities") if k in build}
     gpus = []
     for index, device in enumerate(tf.config.list_physical_devices("GPU")):
         try:
@@ -206,19 +329,24 @@ def gather(tensorflow: bool = False, measure: bool = False) -> Environment:
 
     notes: list[str] = []
     gpus, source = nvidia_smi_gpus()
+    driver = next((g["driver"] for g in gpus if g.get("driver")), None)
     nccl: dict[str, Any] = {"usable": None, "detail": "not checked: run `dltool env --tensorflow`"}
-    build: dict[str, Any] = {}
+    build: dict[str, Any] = {k: v for k, v in build_info().items()  # the wheel's file: no TensorFlow import
+                             if k in ("is_cuda_build", "cuda_version", "cudnn_version", "cuda_compute_capabilities")}
     if tensorflow or measure:
         if tensorflow:
             nccl = nccl_check_subprocess()
-        tf_gpus, build = tensorflow_gpus()
+        tf_gpus, tf_build = tensorflow_gpus()
         by_name = {g["name"]: g for g in gpus}
         for g in tf_gpus:  # nvidia-smi has memory and driver; TensorFlow says what it can use
             g.update({k: v for k, v in by_name.get(g["name"], {}).items() if k in ("memory_mib", "driver")})
+            g["compute_capability"] = g["compute_capability"] or by_name.get(g["name"], {}).get("compute_capability")
         if gpus and not tf_gpus:
             notes.append("nvidia-smi sees GPUs but TensorFlow does not: install tensorflow[and-cuda] "
                          "(pip install -e '.[gpu]') with a matching driver")
         gpus, source = tf_gpus, ("tensorflow" if tf_gpus else "TensorFlow sees none")
+        build = {**build, **tf_build}
+    warnings = gpu_warnings(gpus, build, driver) if gpus else []
     cpu = cpu_info()
     device_names = [cpu["peak_key"]] + [f"GPU {g['name']}" for g in gpus]
     if measure:
@@ -234,7 +362,9 @@ def gather(tensorflow: bool = False, measure: bool = False) -> Environment:
     return Environment(dltool=__version__, python=platform.python_version(), platform=platform.platform(),
                        packages={name: _version(name) for name in PACKAGES}, cpu=cpu, gpus=gpus, gpu_source=source,
                        nccl=nccl, tensorflow_build=build, peaks=peaks, peak_hint=hint,
-                       datasets=dataset_locations(), notes=notes)
+                       datasets=dataset_locations(), notes=notes,
+                       build_compute_capabilities=list(build.get("cuda_compute_capabilities") or []),
+                       driver_version=driver, warnings=warnings)
 
 
 def nccl_check_subprocess(timeout: float = 180.0) -> dict[str, Any]:

@@ -28,17 +28,28 @@ def tables(env) -> tuple[list[TableSpec], list[str]]:
                 bits.append(f"{g['memory_mib'] / 1024:.1f} GiB")
             if g.get("compute_capability"):
                 bits.append(f"compute capability {g['compute_capability']}")
-            if g.get("driver"):
-                bits.append(f"driver {g['driver']}")
+            kind = {"machine_code": f"runs machine code ({g.get('code')})",
+                    "ptx_jit": f"JIT-compiles {g.get('code')} PTX on first use (no machine code for it)",
+                    "none": "no code in this TensorFlow build fits it"}.get(g.get("code_kind"))
+            if kind:
+                bits.append(kind)
             rows.append({"item": f"GPU {g['index']}", "value": ", ".join(bits)})
     else:
         rows.append({"item": "GPUs", "value": f"none ({env.gpu_source})"})
+    rows.append({"item": "NVIDIA driver", "value": env.driver_version or "none (no nvidia-smi)"})
     for key, value in env.tensorflow_build.items():
+        if key == "cuda_compute_capabilities":
+            continue
         rows.append({"item": f"TF {key.replace('_', ' ')}", "value": str(value)})
+    arches = env.build_compute_capabilities
+    if arches:
+        sass = ", ".join(a for a in arches if a.startswith("sm_")) or "none"
+        ptx = ", ".join(a for a in arches if a.startswith("compute_")) or "none"
+        rows.append({"item": "TF build code", "value": f"machine code {sass}; PTX {ptx}"})
     nccl = env.nccl
     usable = {True: "yes", False: "no", None: "unknown"}[nccl.get("usable")]
     rows.append({"item": "NCCL", "value": f"{usable}: {nccl.get('detail', '')}"})
-    main = TableSpec("dltool env", _COLS, rows, notes=list(env.notes))
+    main = TableSpec("dltool env", _COLS, rows, notes=[f"WARNING: {w}" for w in env.warnings] + list(env.notes))
 
     peak_rows = []
     for device, precisions in env.peaks.items():
