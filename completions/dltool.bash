@@ -35,7 +35,7 @@ _dltool() {
         "runs show") opts="--csv --help --json --markdown" ;;
         "runs compare") opts="--csv --help --json --markdown" ;;
         "runs plot") opts="--help --out --redraw" ;;
-        "fit-line") opts="--csv --help --iterations --json --lrs --markdown --momentum-lrs --momentums --no-save --noise --optimizer-defaults --optimizers --out --points --points-csv --preset --seed --true-b --true-w --x-max --x-min" ;;
+        "fit-line") opts="--csv --help --iterations --json --lrs --markdown --momentum-lrs --momentums --no-save --noise --optimizer-defaults --optimizers --out --points --points-csv --preset --quick --seed --true-b --true-w --x-max --x-min" ;;
         "cifar-adaptive") opts="--batch-size --csv --data-dir --dropout --epochs --help --input-dropout --json --l2 --lrs --markdown --methods --momentum --no-save --no-xla --out --parts --precision --quick --seed --subset --test-subset --xla" ;;
         "scale") opts="--batch-size --communication --cross-device-ops --csv --data-dir --dataset --epochs --gpus --help --json --lr --markdown --mode --model --no-save --no-xla --out --per-learner-batch --precision --price-per-hour --quick --seed --steps --strategy --timeout --virtual --warmup-steps --workers --xla" ;;
         "allreduce") opts="--batch-size --communications --csv --devices --factor --help --implementations --iterations --json --markdown --max-size --min-size --model --no-save --no-train --out --precision --quick --seed --steps --timeout --train --virtual --workers" ;;

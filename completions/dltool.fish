@@ -32,6 +32,7 @@ complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l out
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l points
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l points-csv
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l preset
+complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l true-b
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l true-w

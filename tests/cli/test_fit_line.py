@@ -130,3 +130,27 @@ def test_csv_without_two_distinct_x_is_refused_before_tensorflow(tmp_path, rows)
     assert len(lines) == 1 and lines[0].startswith("dltool: error: "), done.stderr
     assert "at least two distinct x values" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["points.csv"]  # no run folder
+
+
+def test_quick_is_a_short_run_that_still_compares(cli):
+    """fit-line had no --quick though every other training command has one (the option was refused, exit 2).
+    --quick: 400 iterations, momentum 0.4 and 0.8 at lr 0.01 only; what its help promises holds."""
+    result = cli("fit-line", "--quick", "--no-save", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["config"]["iterations"] == 400
+    status = {(r["optimizer"], r["lr"], r["momentum"]): r["status"] for r in doc["runs"]}
+    assert len(status) == 11 and {r["iterations"] for r in doc["runs"] if r["status"] != "diverged"} == {400}
+    assert status[("gd", 0.3, None)] == "diverged"
+    assert status[("rmsprop", 0.01, None)] == status[("momentum", 0.01, 0.8)] == "converged"
+    assert status[("gd", 0.01, None)] == status[("momentum", 0.01, 0.4)] == "slow"
+
+
+def test_quick_gives_way_to_typed_options_and_presets():
+    from dltool.experiments import fit_line
+
+    cfg = fit_line.FitLineConfig.from_options(True, iterations=50, momentums=[0.6])
+    assert (cfg.iterations, cfg.momentums, cfg.momentum_lrs) == (50, [0.6], [0.01])
+    cfg = fit_line.FitLineConfig.from_options(True, preset="report001-adam")
+    assert [r[:2] for r in cfg.grid()] == [("adam", lr) for lr in (0.001, 0.01, 0.05, 0.1, 0.5)]
+    assert fit_line.FitLineConfig.from_options(False).iterations == 1000  # the default is unchanged
