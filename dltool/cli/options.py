@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -84,6 +84,8 @@ class RunOptions:
     data_dir: Optional[Path] = None
     precision: Optional[str] = "fp32"
     xla: bool = False
+    config_file: Optional[Path] = None  # --config FILE (see dltool.cli.config_file)
+    fixed: dict[str, Any] = field(default_factory=dict)  # its fields that no option sets, for launch()
 
     def check_out(self) -> None:
         """Refuse an --out that cannot become a run folder (before TensorFlow and before any folder is made)."""
@@ -94,6 +96,23 @@ class RunOptions:
     def settings(self, *names: str) -> dict[str, Any]:
         """The named shared settings as config keywords (``precision`` as its plain name)."""
         return {n: getattr(self, n) for n in names}
+
+
+def _config_option(command: str) -> Any:
+    """--config FILE for a training command: eager, so the file's values are the options' defaults (click's
+    default_map) before any other option is read; the command line still wins."""
+
+    def load(ctx: typer.Context, value: Optional[Path]) -> Optional[Path]:
+        if value is not None and not ctx.resilient_parsing:  # not while completing
+            from dltool.cli import config_file
+
+            config_file.install(ctx, command, value)
+        return value
+
+    return Annotated[Optional[Path], typer.Option(
+        "--config", callback=load, is_eager=True, metavar="FILE", show_default=False,
+        help="Take the options from a file: a run folder or its results.json (the run's config), or a JSON or TOML "
+        "file of the same keys. Options given here win; a new run folder is written (see also: dltool runs rerun).")]
 
 
 # name → (annotation, default); the order is the order in --help, after the command's own options
@@ -122,7 +141,9 @@ def shared(*names: str, exclude: tuple[str, ...] = (), check_out: bool = True,
     are the config's, shown there only): a config tells "not given" from "given the default value", so a
     preset never overrides what was typed and no command compares values with default literals.
 
-    With ``check_out`` (the default) ``--out`` is checked before the command's body runs.
+    With ``check_out`` (the default) ``--out`` is checked before the command's body runs. A training command
+    (one that :data:`dltool.cli.config_file.COMMANDS` maps) also gets ``--config FILE``: the file's values are
+    the options' defaults, so they arrive as if typed; its fields that no option sets arrive as ``run.fixed``.
     """
     unknown = [n for n in (*names, *exclude, *overrides) if n not in _SHARED]
     if unknown:
@@ -130,26 +151,40 @@ def shared(*names: str, exclude: tuple[str, ...] = (), check_out: bool = True,
     chosen = [n for n in _SHARED if (n in names or n in _ALWAYS or n in overrides) and n not in exclude]
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        from dltool.cli import config_file
+
         hints = typing.get_type_hints(func, include_extras=True)
         own = [p.replace(annotation=hints.get(p.name, p.annotation))
                for p in inspect.signature(func).parameters.values() if p.name != "run"]
-        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=overrides.get(n, _SHARED[n])[1],
-                                   annotation=overrides.get(n, _SHARED[n])[0]) for n in chosen]
+        trainer = config_file.command_of(func)  # a training command: --config FILE first among the shared
+        shared_here = {n: overrides.get(n, _SHARED[n]) for n in chosen}
+        if trainer:
+            shared_here = {"config_file": (_config_option(trainer), None), **shared_here}
+        added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+                 for n, (annotation, default) in shared_here.items()]
 
         @functools.wraps(func)
         def command(**kwargs: Any) -> Any:
             from dltool.report import output
 
-            given = {n: kwargs.pop(n) for n in chosen}
+            given = {n: kwargs.pop(n) for n in shared_here}
             ctx = click.globals.get_current_context(silent=True)
+            fixed = {}
             if ctx is not None:  # not given on the command line: None, so the config's default (or preset) applies
                 default = click.core.ParameterSource.DEFAULT
                 kwargs = {k: None if ctx.get_parameter_source(k) is default else v for k, v in kwargs.items()}
+                typed = click.core.ParameterSource.COMMANDLINE
+                fixed = config_file.fixed_fields(ctx, lambda p: ctx.get_parameter_source(p) is typed)
+            if given.get("config_file") is not None and kwargs.get("resume") is not None:
+                from dltool.errors import UsageError
+
+                raise UsageError("--config and --resume cannot be combined: a resumed run keeps its stored settings",
+                                 "leave out --config to resume, or --resume to start a new run from the file")
             fmt = output.choose_format(given.pop("json_", False), given.pop("csv_", False),
                                        given.pop("markdown", False))
             if given.get("precision") is not None:
                 given["precision"] = getattr(given["precision"], "value", given["precision"])
-            opts = RunOptions(fmt=fmt, **given)
+            opts = RunOptions(fmt=fmt, fixed=fixed, **given)
             if check_out:
                 opts.check_out()  # before TensorFlow and before any folder is made
             return func(**kwargs, run=opts)
