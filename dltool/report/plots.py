@@ -62,11 +62,146 @@ def tight_layout(fig) -> None:
         fig.tight_layout()
 
 
+# Many lines on one axes: a colour map's neighbouring shades (viridis at 17 lines) cannot be told apart, so lines
+# take the ten qualitative colours of tab10 and, past ten, the same colours dashed, dotted, dash-dotted (40 pairs).
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+FEW_POINTS = 30  # a series with at most this many points shows them (one point has no line to show)
+
+
 def palette(n: int):
+    """``n`` qualitative colours (tab10, cycled): distinct hues, never neighbouring shades of one colour map.
+    Past ten lines the colours repeat; :func:`line_styles` pairs them with line styles."""
     import matplotlib
 
-    cmap = matplotlib.colormaps["viridis" if n > 10 else "tab10"]
-    return [cmap(i / max(n - 1, 1)) if n > 10 else cmap(i) for i in range(n)]
+    cmap = matplotlib.colormaps["tab10"]
+    return [cmap(i % 10) for i in range(n)]
+
+
+def line_styles(n: int) -> list[dict]:
+    """Colour and line style of ``n`` lines: tab10's colours solid, then dashed, dotted and dash-dotted."""
+    return [{"color": colour, "linestyle": LINE_STYLES[(i // 10) % len(LINE_STYLES)]}
+            for i, colour in enumerate(palette(n))]
+
+
+def _finite(values) -> list[float]:
+    out = []
+    for v in values if values is not None else []:
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(v):
+            out.append(v)
+    return out
+
+
+def _same_curve(a: tuple, b: tuple) -> bool:
+    """Two series whose points coincide (to 1e-4 relative: the same on any plot), so that the later one would
+    hide the earlier one."""
+    (xa, ya), (xb, yb) = a, b
+    if len(ya) != len(yb) or len(xa) != len(xb) or not ya:
+        return False
+
+    def close(u, v) -> bool:
+        try:
+            u, v = float(u), float(v)
+        except (TypeError, ValueError):
+            return u is v
+        if math.isnan(u) or math.isnan(v):
+            return math.isnan(u) and math.isnan(v)
+        return abs(u - v) <= 1e-4 * max(abs(u), abs(v), 1e-300)
+
+    return all(map(close, xa, xb)) and all(map(close, ya, yb))
+
+
+def plot_lines(ax, series: list[tuple], *, linewidth: float = 1.4, markersize: float = 3.5,
+               styles: list[dict] | None = None) -> list:
+    """Draw ``(label, xs, ys)`` series on ``ax`` so that every one can be seen and told apart:
+
+    - colours and line styles from :func:`line_styles` (or ``styles``, one dict per series);
+    - a marker on every point of a series with few points (:data:`FEW_POINTS`): one point is otherwise invisible;
+    - a series that coincides with an earlier one (Adagrad and FTRL give the same curve on a least-squares line)
+      is drawn over it dashed, with open markers, and its label says which curve it repeats.
+
+    Returns the Line2D objects, one per series."""
+    styles = styles or line_styles(len(series))
+    drawn: list[tuple] = []
+    lines = []
+    for k, ((label, xs, ys), style) in enumerate(zip(series, styles)):
+        xs = list(range(1, len(ys) + 1)) if xs is None else list(xs)
+        ys = list(ys)
+        kwargs = {"linewidth": linewidth, **style}
+        same = next((other for other, points in drawn if _same_curve(points, (xs, ys))), None)
+        few = len(_finite(ys)) <= FEW_POINTS
+        if same is not None:
+            kwargs.update(linestyle=(0, (4, 3)), linewidth=linewidth + 0.4, marker=MARKERS[k % len(MARKERS)],
+                          markersize=markersize + 2.5, markerfacecolor="none",
+                          markevery=None if few else 0.08)  # evenly spaced along the drawn line, log axes too
+            label = f"{label} (= {same}: same curve)"
+        elif few:
+            kwargs.update(marker=MARKERS[(k // 10) % len(MARKERS)], markersize=markersize)
+        (line,) = ax.plot(xs, ys, label=label, **kwargs)
+        lines.append(line)
+        drawn.append((label.split(" (= ")[0], (xs, ys)))
+    return lines
+
+
+def legend(ax, *, fontsize: float = 8, inside: int = 8, **kwargs):
+    """The axes' legend: inside where it holds a few entries, beside the axes (right) past ``inside`` entries,
+    where a box of 17 labels would otherwise cover the lines it names."""
+    handles, _ = ax.get_legend_handles_labels()
+    if len(handles) > inside and "loc" not in kwargs:
+        ncol = max(1, -(-len(handles) // 24))
+        kwargs.update(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, ncol=ncol)
+        fig = ax.get_figure()
+        fig.set_figwidth(fig.get_figwidth() + 3.2 * ncol)  # the axes keep their width beside the legend
+    return ax.legend(fontsize=fontsize, **kwargs)
+
+
+def fit_limits(ax, values, *, axis: str = "y", lower: float | None = None, upper: float | None = None,
+               pad: float = 0.05) -> tuple[float, float] | None:
+    """Set ``axis``' limits to hold every value drawn (``values``: all of them, reference lines included), with
+    ``pad`` of the span on each side, never beyond ``lower``/``upper`` (0 and 1 for an accuracy).
+
+    Limits chosen from the best values only (a zoom on the top 0.1 of the accuracies) dropped the points below
+    them: `mnist cnn --quick` showed its batch-50 point and not the batch-100 one at 0.495."""
+    vals = _finite(values)
+    if not vals:
+        return None
+    lo, hi = min(vals), max(vals)
+    span = hi - lo if hi > lo else max(abs(hi) * 0.05, 0.01)
+    lo, hi = lo - pad * span, hi + pad * span
+    if lower is not None:
+        lo = max(lo, lower)
+    if upper is not None:
+        hi = min(hi, upper)
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
+    return lo, hi
+
+
+def count_axis(ax, values, *, axis: str = "x", base: int = 10, max_ticks: int = 12) -> None:
+    """A log axis of counts (batch sizes, devices, filters) with plain-number ticks at the values drawn: 50 and
+    100, not matplotlib's 5×10^1 and 10^2 (nor 2^2 on a base-2 axis). Crowded: powers of ``base`` only."""
+    from matplotlib.ticker import NullLocator
+
+    ticks = sorted({v for v in _finite(values) if v > 0})
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log", base=base)
+    if not ticks:
+        return
+    if len(ticks) > max_ticks:
+        powers = [t for t in ticks if math.isclose(math.log(t, base), round(math.log(t, base)))]
+        ticks = powers or ticks[:: math.ceil(len(ticks) / max_ticks)]
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xticks if axis == "x" else ax.set_yticks)(ticks, [f"{t:g}" for t in ticks])
+    target.set_minor_locator(NullLocator())
+
+
+def no_data(ax, text: str = "no data") -> None:
+    """A panel with nothing to draw says so instead of showing empty axes."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def curve_panels(panels: dict[str, list[tuple[str, list[float]]]], *, xlabel: str = "iteration",
@@ -77,15 +212,17 @@ def curve_panels(panels: dict[str, list[tuple[str, list[float]]]], *, xlabel: st
     rows = math.ceil(n / cols)
     fig, axes = figure(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     for ax, (name, series) in zip(axes.flat, panels.items()):
-        for (label, ys), color in zip(series, palette(len(series))):
-            ax.plot(range(1, len(ys) + 1), ys, label=label, color=color, linewidth=1.4)
+        plot_lines(ax, [(label, None, ys) for label, ys in series])
         ax.set_title(name)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        if not any(_finite(ys) for _, ys in series):
+            no_data(ax)
+            continue
         if logy and any(ys for _, ys in series):
             ax.set_yscale("log")
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8)  # inside: a legend beside a panel would cover its neighbour
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     if title:
@@ -99,9 +236,12 @@ def curves(series: list[tuple[str, list[float]]], *, xlabel: str, ylabel: str, t
            hlines: list[tuple[str, float]] = (), markers: bool = False):
     """Several labelled curves on one axes, optional horizontal reference lines."""
     fig, ax = figure(figsize=(7, 4.5))
-    for (label, ys), color in zip(series, palette(len(series))):
-        ax.plot(xs if xs is not None else range(1, len(ys) + 1), ys, label=label, color=color, linewidth=1.5,
-                marker="o" if markers else None, markersize=4)
+    lines = plot_lines(ax, [(label, xs, ys) for label, ys in series], linewidth=1.5)
+    if markers:
+        for line in lines:
+            if line.get_marker() in (None, "None", ""):
+                line.set_marker("o")
+                line.set_markersize(4)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:
@@ -111,7 +251,7 @@ def curves(series: list[tuple[str, list[float]]], *, xlabel: str, ylabel: str, t
     _reference_lines(ax, hlines)
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    legend(ax)
     tight_layout(fig)
     return fig
 
@@ -143,12 +283,12 @@ def fitted_lines(x: list[float], y: list[float], lines: list[tuple[str, float, f
     fig, ax = figure(figsize=(7, 4.5))
     ax.scatter(x, y, s=10, color="black", alpha=0.6, label="points")
     lo, hi = min(x), max(x)
-    for (label, w, b), color in zip(lines, palette(len(lines))):
-        ax.plot([lo, hi], [w * lo + b, w * hi + b], label=label, color=color, linewidth=1.3)
+    plot_lines(ax, [(label, [lo, hi], [w * lo + b, w * hi + b]) for label, w, b in lines], linewidth=1.3,
+               markersize=3)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    legend(ax, fontsize=7)
     tight_layout(fig)
     return fig

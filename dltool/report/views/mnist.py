@@ -114,15 +114,14 @@ def softmax_plots(result, run_dir: Path) -> list[Path]:
 def _panels(panels: dict[str, list], xlabel: str, ylabel: str, title: str, *, logy: bool = False,
             logx: bool = False, ncols: int = 3, ylim: tuple | None = None):
     """One subplot per panel, one line per (label, xs, ys) series."""
-    from dltool.report.plots import figure, tight_layout
+    from dltool.report.plots import figure, plot_lines, tight_layout
 
     n = max(len(panels), 1)
     cols = min(ncols, n)
     rows = math.ceil(n / cols)
     fig, axes = figure(rows, cols, figsize=(4.4 * cols, 3.3 * rows), squeeze=False)
     for ax, (name, series) in zip(axes.flat, panels.items()):
-        for i, (label, xs, ys) in enumerate(series):
-            ax.plot(xs, ys, label=label, color=f"C{i % 10}", linewidth=1.4)
+        plot_lines(ax, series)  # colours, then line styles past ten; markers on short curves
         ax.set_title(name)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -189,7 +188,7 @@ def cnn_tables(result):
 
 
 def cnn_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure, tight_layout
+    from dltool.report.plots import count_axis, figure, fit_limits, save_figure, tight_layout
 
     paths = []
     runs = result.runs
@@ -200,14 +199,14 @@ def cnn_plots(result, run_dir: Path) -> list[Path]:
         refs = [(r.batch_size, r.reference) for r in runs if r.reference is not None]
         if refs:
             a1.plot([b for b, _ in refs], [v for _, v in refs], "s", color="tab:orange", label="report")
-        a1.set_xscale("log")
+        count_axis(a1, bs)
         a1.set_xlabel("batch size (log scale)")
         a1.set_ylabel("test accuracy")
         a1.set_title("Test accuracy after the run")
         a1.legend(fontsize=8)
         a1.grid(True, alpha=0.3)
         a2.plot(bs, [r.train_seconds for r in runs], "o-", color="tab:red")
-        a2.set_xscale("log")
+        count_axis(a2, bs)
         a2.set_xlabel("batch size (log scale)")
         a2.set_ylabel("training seconds")
         a2.set_title("Training time (same epochs, compiled steps)")
@@ -221,13 +220,13 @@ def cnn_plots(result, run_dir: Path) -> list[Path]:
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", markersize=3, color=f"C{i % 10}",
                     label=f"batch {r.batch_size}")
-    if result.config.target_accuracy is not None:
-        ax.axhline(result.config.target_accuracy, linestyle="--", color="grey", linewidth=1)
+    target = result.config.target_accuracy
+    if target is not None:
+        ax.axhline(target, linestyle="--", color="grey", linewidth=1)
     ax.set_xlabel("training seconds")
     ax.set_ylabel("test accuracy")
-    lows = [e["accuracy"] for r in runs for e in r.evals if e["accuracy"] is not None]
-    if lows:
-        ax.set_ylim(max(0.0, min(lows), max(lows) - 0.1) - 0.002, min(1.0, max(lows) + 0.005))
+    # every evaluated accuracy (and the target line) inside the axis: a zoom on the best 0.1 dropped the others
+    fit_limits(ax, [e["accuracy"] for r in runs for e in r.evals] + [target], lower=0.0, upper=1.0)
     ax.set_title("Test accuracy vs training time")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
@@ -590,7 +589,7 @@ def devices_tables(result):
 
 
 def devices_plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure, tight_layout
+    from dltool.report.plots import count_axis, figure, save_figure, tight_layout
 
     fig, (a1, a2) = figure(1, 2, figsize=(11, 4.2))
     for i, n in enumerate(sorted({r.devices for r in result.runs})):
@@ -598,18 +597,18 @@ def devices_plots(result, run_dir: Path) -> list[Path]:
         label = runs[0].label if runs else str(n)
         a1.plot([r.batch_size for r in runs], [r.seconds_per_epoch for r in runs], "o-", color=f"C{i}", label=label)
         a2.plot([r.batch_size for r in runs], [r.speedup for r in runs], "o-", color=f"C{i}", label=label)
-    a1.set_xscale("log", base=2)
+    batches = [r.batch_size for r in result.runs]
+    count_axis(a1, batches, base=2)
     a1.set_yscale("log")
     a1.set_xlabel("global batch size (log scale)")
     a1.set_ylabel("seconds per epoch (log scale)")
     a1.set_title("Training time per epoch")
     a2.axhline(1.0, color="grey", linestyle="--", linewidth=1)
     if all(r.speedup is None for r in result.runs):  # e.g. --devices 2: no 1-device run at the same batch
-        batches = [r.batch_size for r in result.runs]
         a2.set_xlim(min(batches) / 1.5, max(batches) * 1.5)  # only the line at 1 is drawn: no limits from data
         a2.text(0.5, 0.3, "no 1-device run at these batch sizes", transform=a2.transAxes, ha="center",
                 va="center", fontsize=9, color="grey")
-    a2.set_xscale("log", base=2)
+    count_axis(a2, batches, base=2)
     a2.set_xlabel("global batch size (log scale)")
     a2.set_ylabel("speedup vs 1 device")
     a2.set_title("Speedup at the same batch")

@@ -158,23 +158,38 @@ def curves_figure(curves: list):
     """Training loss of every run (log scale), and the evaluated accuracy per epoch where runs recorded it.
 
     One colour per run label and one line style per run folder, so the same setting in two folders is the same
-    colour, solid against dashed; the legend lists the labels and the folders once each, beside the plot."""
+    colour, solid against dashed; past ten labels the colours repeat with another marker shape. A curve of few
+    points carries a marker on each (one point drew nothing); the legend lists the labels and the folders once
+    each, beside the plot."""
     from matplotlib.lines import Line2D
 
-    from dltool.report.plots import figure, palette
+    from dltool.report.plots import FEW_POINTS, LINE_STYLES, MARKERS, figure, no_data, palette
 
     labels = list(dict.fromkeys(c.run for c in curves))
     folders = list(dict.fromkeys(c.folder for c in curves))
     colour_of = dict(zip(labels, palette(len(labels))))
-    styles = ["-", "--", ":", "-."]
-    style_of = {folder: styles[i % len(styles)] for i, folder in enumerate(folders)}
+    marker_of = {label: MARKERS[(i // 10) % len(MARKERS)] if len(labels) > 10 else None
+                 for i, label in enumerate(labels)}
+    style_of = {folder: LINE_STYLES[i % len(LINE_STYLES)] for i, folder in enumerate(folders)}
+
+    def marks(label: str, points: int) -> dict:
+        if points <= FEW_POINTS:
+            return {"marker": marker_of[label] or "o", "ms": 4}
+        every = max(1, points // 8)  # eight markers a curve, shifted per label so that they do not stack
+        return ({"marker": marker_of[label], "ms": 4, "markevery": (labels.index(label) % every, every)}
+                if marker_of[label] else {})
+
     with_acc = [c for c in curves if c.accuracy]
     fig, axes = figure(1, 2 if with_acc else 1, figsize=(13 if with_acc else 7, 4.5), squeeze=False)
     ax = axes[0][0]
+    finite = [v for c in curves for v in c.values if v == v and abs(v) != float("inf")]
     for curve in curves:
         ax.plot(range(1, len(curve.values) + 1), curve.values, color=colour_of[curve.run],
-                ls=style_of[curve.folder], lw=1.2)
-    ax.set_yscale("log")
+                ls=style_of[curve.folder], lw=1.2, **marks(curve.run, len(curve.values)))
+    if any(v > 0 for v in finite):
+        ax.set_yscale("log")
+    else:
+        no_data(ax, "no finite training loss")
     ax.set_xlabel(" / ".join(sorted({c.x_label for c in curves})))
     ax.set_ylabel("training loss")
     ax.grid(alpha=0.3)
@@ -182,11 +197,13 @@ def curves_figure(curves: list):
         ax = axes[0][1]
         for curve in with_acc:
             xs, ys = zip(*curve.accuracy)
-            ax.plot(xs, ys, marker="o", ms=3, color=colour_of[curve.run], ls=style_of[curve.folder])
+            ax.plot(xs, ys, color=colour_of[curve.run], ls=style_of[curve.folder],
+                    **(marks(curve.run, len(xs)) or {"marker": "o", "ms": 3}))
         ax.set_xlabel("epoch")
         ax.set_ylabel("evaluated accuracy")
         ax.grid(alpha=0.3)
-    handles = [Line2D([], [], color=colour_of[label], lw=1.5, label=label) for label in labels]
+    handles = [Line2D([], [], color=colour_of[label], lw=1.5, marker=marker_of[label], label=label)
+               for label in labels]
     if len(folders) > 1:
         handles += [Line2D([], [], color="0.3", ls=style_of[folder], lw=1.5, label=f"folder {folder}")
                     for folder in folders]

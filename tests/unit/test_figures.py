@@ -1,0 +1,171 @@
+"""Figures a reader can read: every point inside the axes, many lines told apart, identical curves both visible,
+single points drawn, plain numbers on log axes of counts. Checked on the Axes the plotting code draws."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every figure passed to save_figure, by file name (still open: its Axes can be read)."""
+    from dltool.report import plots
+
+    figures = {}
+
+    def keep(fig, path, dpi=120):
+        figures[path.name] = fig
+        return path
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    yield figures
+    import matplotlib.pyplot as plt
+
+    for fig in figures.values():
+        plt.close(fig)
+
+
+def _cnn_result(evals_by_batch: dict[int, list[tuple[float, float]]], target=None):
+    from dltool.runlog import StoredResult
+
+    runs = [{"batch_size": b, "test_accuracy": pts[-1][1], "reference": None, "train_seconds": pts[-1][0],
+             "evals": [{"train_seconds": t, "accuracy": a} for t, a in pts]} for b, pts in evals_by_batch.items()]
+    return StoredResult({"command": "mnist cnn", "config": {"target_accuracy": target}, "data": {"name": "mnist"},
+                         "runs": runs})
+
+
+def _points(ax):
+    return [(x, y) for line in ax.get_lines() for x, y in zip(line.get_xdata(), line.get_ydata())]
+
+
+def test_accuracy_vs_time_holds_every_point(drawn, tmp_path):
+    """mnist cnn --quick: batch 100 reached 0.495 after 6.08 s, batch 50 0.618 after 4.40 s. The y axis was
+    zoomed to the best 0.1 (0.516–0.623): the legend named two batch sizes and one dot showed."""
+    from dltool.report.views.mnist import cnn_plots
+
+    cnn_plots(_cnn_result({100: [(6.08, 0.495)], 50: [(4.40, 0.618)]}), tmp_path)
+    ax = drawn["accuracy_vs_time.png"].axes[0]
+    (y0, y1), (x0, x1) = ax.get_ylim(), ax.get_xlim()
+    points = _points(ax)
+    assert len(points) == 2
+    for x, y in points:
+        assert y0 < y < y1 and x0 < x < x1, ((x, y), (y0, y1))
+    # a target line is data too, and the limits stay inside [0, 1]
+    cnn_plots(_cnn_result({100: [(1.0, 0.2), (2.0, 0.97)]}, target=0.99), tmp_path)
+    ax = drawn["accuracy_vs_time.png"].axes[0]
+    y0, y1 = ax.get_ylim()
+    assert y0 < 0.2 and 0.99 < y1 <= 1.0
+
+
+def test_batch_size_axes_print_plain_numbers(drawn, tmp_path):
+    """batch_sweep.png labelled its log axes 5×10^1 … 10^2 for batches 50 and 100."""
+    from dltool.report.views.mnist import cnn_plots
+
+    cnn_plots(_cnn_result({100: [(6.08, 0.495)], 50: [(4.40, 0.618)]}), tmp_path)
+    fig = drawn["batch_sweep.png"]
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["50", "100"]
+        assert not [t.get_text() for t in ax.get_xticklabels(minor=True) if t.get_text()]
+
+
+def _rgb_distance(a, b) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a[:3], b[:3])) ** 0.5
+
+
+def _distinct(lines, at_least: float = 0.2) -> None:
+    """Two lines of the same style differ in colour by at least ``at_least`` (RGB distance); viridis' 17 shades
+    were 0.06 apart."""
+    from matplotlib.colors import to_rgba
+
+    for a, b in itertools.combinations(lines, 2):
+        if (a.get_linestyle(), a.get_marker()) == (b.get_linestyle(), b.get_marker()):
+            assert _rgb_distance(to_rgba(a.get_color()), to_rgba(b.get_color())) >= at_least, (a.get_label(),
+                                                                                                 b.get_label())
+
+
+def test_seventeen_lines_are_told_apart():
+    """fit-line's default grid draws 17 fitted lines; they were 17 shades of viridis."""
+    import matplotlib.pyplot as plt
+
+    from dltool.report.plots import curves, fitted_lines
+
+    fig = fitted_lines([0.0, 10.0], [1.0, 21.0], [(f"run {i}", 2.0 + 0.01 * i, 1.0) for i in range(17)])
+    lines = [line for line in fig.axes[0].get_lines()]
+    assert len(lines) == 17
+    _distinct(lines)
+    plt.close(fig)
+    fig = curves([(f"lr {i}", [10.0 / (k + 1 + i) for k in range(100)]) for i in range(21)], xlabel="x",
+                 ylabel="y")
+    assert len(fig.axes[0].get_lines()) == 21
+    _distinct(fig.axes[0].get_lines())
+    plt.close(fig)
+
+
+def test_identical_curves_both_stay_visible():
+    """Adagrad and FTRL give the same losses (6.8e-7 apart relative) on fit-line's points: FTRL was drawn
+    exactly over Adagrad and only one line showed."""
+    import matplotlib.pyplot as plt
+
+    from dltool.report.plots import curves
+
+    losses = [180.0 / (1 + 0.001 * k) for k in range(1000)]
+    fig = curves([("adagrad (lr 0.01)", losses), ("adadelta (lr 0.01)", [178.0] * 1000),
+                  ("ftrl (lr 0.01)", [v * (1 + 6.8e-7) for v in losses])], xlabel="iteration", ylabel="MSE",
+                 logy=True, logx=True)
+    adagrad, adadelta, ftrl = fig.axes[0].get_lines()[:3]
+    assert ftrl.get_marker() not in (None, "None", "") and ftrl.get_markerfacecolor() == "none"
+    assert ftrl.get_linestyle() != adagrad.get_linestyle()
+    assert "same curve" in ftrl.get_label() and "adagrad" in ftrl.get_label()
+    assert adadelta.get_marker() in (None, "None", "") and "same" not in adadelta.get_label()
+    assert "same curve" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    plt.close(fig)
+
+
+def test_single_point_runs_are_drawn_with_markers():
+    """`runs plot` of a mnist cnn run (one epoch: one loss value per run) drew lines without markers: two curves
+    reported, nothing visible in the loss panel."""
+    import matplotlib.pyplot as plt
+
+    from dltool.report.views.runs import curves_figure
+    from dltool.runlog import Curve
+
+    fig = curves_figure([Curve("cnn-run", "batch_size=100", "epoch", [6.06], [(1.0, 0.495)]),
+                         Curve("cnn-run", "batch_size=50", "epoch", [5.1], [(1.0, 0.618)])])
+    loss, accuracy = fig.axes[:2]
+    assert len(loss.get_lines()) == 2
+    for line in loss.get_lines() + accuracy.get_lines():
+        assert line.get_marker() not in (None, "None", "")
+    plt.close(fig)
+
+
+def test_runs_overlay_of_many_labels_tells_them_apart():
+    """Two softmax --quick folders overlay 13 labels; past ten, colours repeat with another marker shape."""
+    import matplotlib.pyplot as plt
+
+    from dltool.report.views.runs import curves_figure
+    from dltool.runlog import Curve
+
+    curves = [Curve("s1", f"opt{i} lr=0.1", "step", [2.0 / (k + 1 + i) for k in range(200)]) for i in range(13)]
+    fig = curves_figure(curves)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 13
+    _distinct(lines)
+    plt.close(fig)
+
+
+def test_count_axis_on_base_two():
+    import matplotlib.pyplot as plt
+
+    from dltool.report.plots import count_axis, figure
+
+    fig, ax = figure()
+    ax.plot([4, 8, 48], [1, 2, 3])
+    count_axis(ax, [4, 8, 48], base=2)
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "8", "48"]
+    plt.close(fig)
