@@ -39,15 +39,8 @@ def list_runs(
     from dltool.report import output
     from dltool.report.views import runs as views
 
-    # no runs/ yet is the state of a fresh folder, not a mistake: one line on stderr, exit 0, an empty list for
-    # --json and --csv; a DIR that was typed and does not exist is most likely a typo: exit 2 (runlog.find)
-    if root is None and not Path("runs").exists():
-        typer.echo("no runs yet in runs/ (run a training command first, or give the folder that holds your runs)",
-                   err=True)
-        if run.fmt in (output.Format.JSON, output.Format.CSV):
-            output.emit([views.list_table([])], {"root": "runs", "runs": []}, run.fmt)
-        return
-    folders = runlog.find(root or Path("runs"))
+    # no runs/ yet is an empty list (nothing trained here yet); a DIR that does not exist is a mistake (exit 2)
+    folders = [] if root is None and not Path("runs").exists() else runlog.find(root or Path("runs"))
     output.emit([views.list_table(folders)], {"root": str(root or "runs"), "runs": folders}, run.fmt)
 
 
@@ -152,35 +145,6 @@ def plot(
     shown = f"{len(runs) - len(without)} of {len(runs)}" if without else f"{len(runs)}"
     note = f" ({', '.join(without)}: no training curve)" if without else ""
     output.info(f"{len(curves)} curves from {shown} run folders{note}: {target}")
-
-
-@runs_app.command("rerun", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def rerun(
-    ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(metavar="RUN", help="A run folder of a training command (or its "
-                                           "results.json); options after it override the recorded values.")],
-) -> None:
-    """Run a saved run again: the same command with its recorded config (seed included) into a new run folder.
-
-    Options after RUN change what they name and keep the rest, e.g. dltool runs rerun
-    runs/mnist-softmax-20260101-120000 --steps 100 --seed 1 (--out DIR chooses the new folder). It runs
-    dltool <command> --config RUN/results.json [options], printed on stderr first; a seeded run on the CPU
-    repeats its numbers exactly.
-    """
-    import shlex
-
-    from dltool.cli.config_file import parses, rerun_args
-    from dltool.report import output
-
-    _, command, args = rerun_args(folder, list(ctx.args))
-    root = ctx.find_root()
-    if parses(root.command, args):  # else the run below prints the one-line error, and only that
-        output.info(f"rerun of {folder} ({command}): dltool {shlex.join(args)}")
-    if root.obj and root.obj.get("traceback"):
-        args = ["--traceback", *args]
-    code = root.command.main(args, prog_name=root.info_name or "dltool", standalone_mode=False)
-    if code:
-        ctx.exit(code)
 
 
 def register(app: typer.Typer) -> None:
