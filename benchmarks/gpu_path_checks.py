@@ -1,27 +1,15 @@
-"""The smallest GPU reproduction of each defect of the GPU path (issue 16, items 1–8), one JSON line per check.
+"""The smallest GPU reproduction of each defect of the GPU path (issues 16 and 25), one JSON line per check.
 
-    python benchmarks/gpu_path_checks.py            # about 1–2 minutes on one GPU; ≈ 1 minute on CPU
+    python benchmarks/gpu_path_checks.py                 # about 2 minutes on one GPU; most checks skip on CPU
+    python benchmarks/gpu_path_checks.py --list          # each check and what it asserts (no TensorFlow)
+    python benchmarks/gpu_path_checks.py --only a,b      # just those checks
+    python benchmarks/gpu_path_checks.py --warmup        # one untimed first use of the GPU kernels (PTX JIT)
 
-Each line is ``{"check": name, "ok": true|false|null, "detail": text}``; ``null`` means skipped, with the reason
-(most checks need a GPU; items 1, 2, 5 and 7 also run on CPU, on logical CPU devices). The exit status is 1 if
-any check failed, else 0. Every check that starts TensorFlow's devices runs in its own process (logical devices
-and memory settings are fixed once a process has started its devices), through the same launcher the tool uses.
-
-1 fp16_replicas        MirroredStrategy, 2 replicas, fp16; replica 1's inputs ×1e4 overflow its fp16 gradients:
-                       every replica must skip the step (weights unchanged and finite, loss scale halved).
-1 fp16_workers         the same with 2 worker processes (MultiWorkerMirroredStrategy; NCCL on 2+ GPUs, else
-                       RING on CPU): both skip, weights equal and finite, no collective hang (120 s bound).
-2 xla_replicas         --xla with 2 replicas is refused before TensorFlow (exit 2); XLA on one device trains.
-3 worker_gpus          each local worker sees exactly one GPU, the i-th of CUDA_VISIBLE_DEVICES; more workers
-                       than GPUs is refused (exit 3).
-4 memory_growth        a process that made one small tensor on the GPU holds < 2 GiB of any GPU (nvidia-smi), and
-                       a launcher that hid its GPUs starts no GPU device.
-5 nccl_virtual         NCCL on logical GPUs of one card is refused (scale and mnist devices, exit 2).
-6 virtual_gpus         --virtual on a GPU: one card split into 2 logical GPUs with ≈ 45 % of its memory each,
-                       the other cards hidden.
-7 collective_timeout   no collective timeout unless asked (it also bounds start-up and the first step).
-8 cuda_visible         TensorFlow sees the GPUs the driver reports; if not, the hint names pip install
-                       'dltool[gpu]' and DLTOOL_TF_LOGS=1 and quotes TensorFlow's CUDA message.
+Each line is ``{"check": name, "ok": true|false|null, "detail": text}``; ``null`` means skipped, and its detail
+starts with "skipped:" and the reason (no GPU, one GPU for a 2-GPU check). A check asserts the thing it names
+on the box it runs on, or skips: none passes on a machine that cannot show it. The exit status is 1 if any check
+failed, else 0. Every check that starts TensorFlow's devices runs in its own process (logical devices and memory
+settings are fixed once a process has started its devices), through the same launcher the tool uses.
 """
 
 from __future__ import annotations
@@ -41,6 +29,28 @@ MODULE = Path(__file__).stem
 from dltool import quiet_tf  # noqa: E402
 
 quiet_tf.install()
+
+ASSERTS = {
+    "ops_on_gpu": "a training step's tensors live on the GPU: its variables are on GPU:0 and the step's peak GPU "
+                  "memory (tf.config.experimental.get_memory_info) holds its activations",
+    "fp16_loss_scale": "fp16 training moves the loss scale: with growth every 5 finite steps, 12 steps take it "
+                       "from 2^15 to 2^17, and an overflowing batch halves it",
+    "fp16_replicas": "2 replicas in fp16, replica 1 overflows: every replica skips the step (weights unchanged, "
+                     "finite) and the loss scale halves",
+    "fp16_workers": "2 worker processes, one GPU each, NCCL: both skip an overflowed step, weights agree and "
+                    "finite, no hang (skipped below 2 GPUs: not on CPU ring workers)",
+    "xla_replicas": "XLA on one GPU trains (loss falls); --xla with 2 replicas is refused with exit 2",
+    "worker_gpus": "each local worker sees exactly one GPU, its own; more workers than GPUs exits 3",
+    "memory_growth": "a process that made one small tensor holds < 2 GiB of the GPU (nvidia-smi); a launcher that "
+                     "hid its GPUs starts none",
+    "nccl_virtual": "NCCL on 2 logical GPUs of one card is refused (exit 2), and NCCL itself on those 2 ranks "
+                    "shows why",
+    "virtual_gpus": "one card split into 2 logical GPUs: each allocates half its limit (get_memory_info), "
+                    "more than its limit fails, limits fit the card",
+    "collective_timeout": "no collective timeout unless asked, on the GPU path (scale, allreduce, "
+                          "CommunicationOptions)",
+    "cuda_visible": "TensorFlow sees the GPUs the driver reports; if not, the hint names pip install 'dltool[gpu]'",
+}
 
 
 def emit(check: str, ok: bool | None, detail: str) -> bool | None:
@@ -172,18 +182,92 @@ def t_memory(config: dict) -> dict:
     return {"growth": growth, "used_mib": used, "how": how}
 
 
-def t_virtual(config: dict) -> dict:
+def t_ops_on_gpu(config: dict) -> dict:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from dltool.engine.loop import Engine, FitConfig
+
+    batch, size, channels = 256, 32, 64  # one conv's activations: 256·32·32·64·4 B = 64 MiB in fp32
+    engine = Engine(lambda: keras.Sequential([keras.Input((size, size, 3)),
+                                              keras.layers.Conv2D(channels, 3, padding="same", activation="relu"),
+                                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]),
+                    lambda: keras.optimizers.SGD(0.01), seed=0)
+    x = np.random.default_rng(0).normal(size=(batch * 2, size, size, 3)).astype("float32")
+    y = np.arange(batch * 2) % 10
+    tf.config.experimental.reset_memory_stats("GPU:0")
+    fit = engine.fit(x, y, FitConfig(epochs=0, steps=2, batch_size=batch, evaluate=False, shuffle=False))
+    peak = tf.config.experimental.get_memory_info("GPU:0")["peak"]
+    return {"status": fit.status, "variables": sorted({v.value.device for v in engine.model.trainable_variables}),
+            "peak_bytes": int(peak), "activation_bytes": batch * size * size * channels * 4}
+
+
+def t_fp16_loss_scale(config: dict) -> dict:
+    import keras
+    import numpy as np
+
+    from dltool.engine.loop import Engine, FitConfig
+
+    engine = Engine(lambda: keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                                              keras.layers.Dense(2)]),
+                    lambda: keras.optimizers.SGD(0.01), precision="fp16", seed=0)
+    engine.optimizer.dynamic_growth_steps = 5  # read when the step is traced: before the first fit
+    x = np.random.default_rng(0).normal(size=(32 * 12, 8)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    start = float(engine.optimizer.dynamic_scale.numpy())
+    fit = engine.fit(x, y, FitConfig(epochs=0, steps=12, batch_size=32, steps_per_execution=1, shuffle=False,
+                                     evaluate=False, input="tfdata"))
+    grown = float(engine.optimizer.dynamic_scale.numpy())
+    big = np.full((32, 8), 6e4, dtype="float32")  # fp16 overflows (max 65504) in the forward pass
+    engine.fit(big, y[:32], FitConfig(epochs=0, steps=1, batch_size=32, steps_per_execution=1, shuffle=False,
+                                      evaluate=False, input="tfdata"))
+    halved = float(engine.optimizer.dynamic_scale.numpy())
+    return {"status": fit.status, "start": start, "grown": grown, "halved": halved,
+            "compute_dtype": engine.model.layers[0].compute_dtype}
+
+
+def t_virtual_alloc(config: dict) -> dict:
     import tensorflow as tf
 
     from dltool.engine import devices
 
     devices.configure_virtual_devices(2, "GPU")
     gpus = tf.config.list_physical_devices("GPU")
-    limits = [c.memory_limit for c in (tf.config.get_logical_device_configuration(gpus[0]) or [])]
-    logical = len(tf.config.list_logical_devices("GPU"))
-    return {"limits_mib": limits, "logical": logical, "visible": len(tf.config.get_visible_devices("GPU")),
-            "physical": len(gpus), "total_mib": devices.gpu_total_memory_mb(
-                (devices.visible_gpu_ids() or ["0"])[0])}
+    limits = [int(c.memory_limit) for c in (tf.config.get_logical_device_configuration(gpus[0]) or [])]
+    logical = [d.name for d in tf.config.list_logical_devices("GPU")]
+    held, over = [], []
+    for name, limit in zip(logical, limits):
+        with tf.device(name):
+            block = tf.zeros([limit * 2**20 // 2 // 4], tf.float32)  # half the limit
+            block.numpy()[:1]
+            held.append(int(tf.config.experimental.get_memory_info(name.split("device:")[-1])["current"]))
+        try:
+            with tf.device(name):
+                tf.zeros([int(limit * 1.1) * 2**20 // 4], tf.float32).numpy()[:1]  # more than the limit
+            over.append("allocated")
+        except tf.errors.ResourceExhaustedError:
+            over.append("refused")
+        del block
+    return {"limits_mib": limits, "logical": len(logical), "held_bytes": held, "over_limit": over,
+            "visible": len(tf.config.get_visible_devices("GPU")), "physical": len(gpus),
+            "total_mib": devices.gpu_total_memory_mb((devices.visible_gpu_ids() or ["0"])[0])}
+
+
+def t_nccl_two_logical(config: dict) -> dict:
+    import tensorflow as tf
+
+    from dltool.engine import devices
+
+    devices.configure_virtual_devices(2, "GPU", gpu_memory_mb=1024)
+    names = [d.name for d in tf.config.list_logical_devices("GPU")]
+    try:
+        strategy = tf.distribute.MirroredStrategy(names, cross_device_ops=tf.distribute.NcclAllReduce())
+        values = strategy.run(lambda: tf.ones([4]))
+        total = strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None).numpy()
+        return {"ran": True, "detail": f"sum {total.tolist()}"}
+    except Exception as err:  # noqa: BLE001 - the error is the evidence
+        return {"ran": False, "detail": f"{type(err).__name__}: {' '.join(str(err).split())[:160]}"}
 
 
 # ---- checks (in this process) ----------------------------------------------------------------------------------
@@ -196,13 +280,35 @@ def check_fp16_replicas(gpus: int) -> bool | None:
                 f", loss scale {out['loss_scale']:g} (want 16384)")
 
 
+def check_ops_on_gpu(gpus: int) -> bool | None:
+    if gpus == 0:
+        return emit("ops_on_gpu", None, "skipped: no GPU")
+    out = sub("t_ops_on_gpu", {})
+    on_gpu = bool(out["variables"]) and all("GPU" in d for d in out["variables"])
+    ok = out["status"] == "finished" and on_gpu and out["peak_bytes"] >= out["activation_bytes"]
+    return emit("ops_on_gpu", ok, f"variables on {out['variables']}; peak GPU memory in the step "
+                f"{out['peak_bytes'] / 2**20:.0f} MiB (its conv activations alone: "
+                f"{out['activation_bytes'] / 2**20:.0f} MiB)")
+
+
+def check_fp16_loss_scale(gpus: int) -> bool | None:
+    if gpus == 0:
+        return emit("fp16_loss_scale", None, "skipped: no GPU (fp16 is a GPU precision; CPU tests cover the step)")
+    out = sub("t_fp16_loss_scale", {})
+    ok = (out["status"] == "finished" and out["compute_dtype"] == "float16" and out["start"] == 2.0 ** 15
+          and out["grown"] == 2.0 ** 17 and out["halved"] == 2.0 ** 16)
+    return emit("fp16_loss_scale", ok, f"compute dtype {out['compute_dtype']}; loss scale {out['start']:g} → "
+                f"{out['grown']:g} after 12 finite steps (want 131072) → {out['halved']:g} after an overflow "
+                "(want 65536)")
+
+
 def check_fp16_workers(gpus: int) -> bool | None:
     from dltool.engine import devices, workers
 
-    if gpus >= 2:
-        comm, env = "nccl", devices.worker_gpu_env(2, gpus)
-    else:
-        comm, env = "ring", [{"CUDA_VISIBLE_DEVICES": ""}] * 2
+    if gpus < 2:  # on fewer GPUs the workers would run on the CPU (RING): that is not the GPU path
+        return emit("fp16_workers", None, f"skipped: needs ≥ 2 GPUs (one per worker), this box has {gpus}; "
+                    "CPU ring workers are covered by the CPU tests")
+    comm, env = "nccl", devices.worker_gpu_env(2, gpus)
     t0 = time.monotonic()
     try:
         a, b = workers.launch(f"{MODULE}:t_fp16_worker", {"communication": comm}, 2, python_path=[HERE],
@@ -223,13 +329,17 @@ def check_xla(gpus: int) -> bool | None:
     from dltool.errors import UsageError
     from dltool.experiments.scale import ScaleConfig
 
+    if gpus == 0:
+        return emit("xla_replicas", None, "skipped: no GPU (XLA on the CPU and the refusal are covered by the CPU "
+                    "tests)")
     try:
         ScaleConfig(learners=[1, 2], xla=True).validate()
         refused = "not refused"
     except UsageError as err:
         refused = f"refused (exit {int(err.code)}): {err.message[:80]}"
     out = sub("t_xla_one", {})
-    ok = refused.startswith("refused (exit 2)") and out["status"] == "finished" and out["last"] < out["first"]
+    ok = (refused.startswith("refused (exit 2)") and out["status"] == "finished" and out["last"] < out["first"]
+          and "GPU" in str(out["label"]))
     return emit("xla_replicas", ok, f"--xla with 2 replicas {refused}; XLA on {out['label']}: loss "
                 f"{out['first']:.3f} → {out['last']:.3f}")
 
@@ -273,6 +383,9 @@ def check_nccl_virtual(gpus: int) -> bool | None:
     from dltool.experiments.mnist.devices import DevicesConfig
     from dltool.experiments.scale import ScaleConfig
 
+    if gpus == 0:
+        return emit("nccl_virtual", None, "skipped: no GPU (NCCL has no CPU kernel; the refusal itself is "
+                    "covered by the CPU tests)")
     refused = []
     for name, cfg in (("scale", ScaleConfig(learners=[1, 2], virtual=True, cross_device_ops="nccl")),
                       ("mnist devices", DevicesConfig(virtual=True, cross_device_ops="nccl"))):
@@ -281,18 +394,23 @@ def check_nccl_virtual(gpus: int) -> bool | None:
         except UsageError as err:
             refused.append(f"{name}: exit {int(err.code)}")
     ok = refused == ["scale: exit 2", "mnist devices: exit 2"]
-    return emit("nccl_virtual", ok, "; ".join(refused) or "not refused")
+    nccl = sub("t_nccl_two_logical", {})
+    why = ("NCCL on 2 logical GPUs of one card " + ("ran (the refusal could be lifted): " if nccl["ran"]
+                                                     else "fails, as the refusal expects: ") + nccl["detail"])
+    return emit("nccl_virtual", ok, ("; ".join(refused) or "not refused") + "; " + why)
 
 
 def check_virtual(gpus: int) -> bool | None:
     if gpus == 0:
         return emit("virtual_gpus", None, "skipped: no GPU to split")
-    out = sub("t_virtual", {})
-    total = out["total_mib"]
-    want = int(total * 0.9 / 2) if total else 1024
-    ok = out["logical"] == 2 and out["visible"] == 1 and out["limits_mib"] == [want, want]
+    out = sub("t_virtual_alloc", {})
+    total, limits, held = out["total_mib"], out["limits_mib"], out["held_bytes"]
+    within = len(held) == 2 and all(lim * 2**20 // 2 <= h <= lim * 2**20 for h, lim in zip(held, limits))
+    fits = bool(total) and sum(limits) <= total
+    ok = out["logical"] == 2 and out["visible"] == 1 and within and out["over_limit"] == ["refused"] * 2 and fits
     return emit("virtual_gpus", ok, f"{out['physical']} physical GPU(s), {out['visible']} visible, {out['logical']} "
-                f"logical with {out['limits_mib']} MiB each (card {total} MiB; want {want} each)")
+                f"logical with limits {limits} MiB (card {total} MiB); half of each limit allocated: held "
+                f"{[round(h / 2**20) for h in held]} MiB; more than the limit: {out['over_limit']}")
 
 
 def check_timeout(gpus: int) -> bool | None:
@@ -300,6 +418,8 @@ def check_timeout(gpus: int) -> bool | None:
     from dltool.experiments.allreduce import AllreduceConfig
     from dltool.experiments.scale import ScaleConfig
 
+    if gpus == 0:
+        return emit("collective_timeout", None, "skipped: no GPU (the defaults are covered by the CPU tests)")
     values = (ScaleConfig().collective_timeout_s, AllreduceConfig().collective_timeout_s,
               communication_options("ring").timeout_seconds)
     return emit("collective_timeout", values == (None, None, None),
@@ -321,17 +441,90 @@ def check_cuda(gpus: int) -> bool | None:
     return emit("cuda_visible", seen == gpus, f"the driver reports {gpus} GPU(s), TensorFlow sees {seen}")
 
 
-CHECKS = (check_fp16_replicas, check_fp16_workers, check_xla, check_worker_gpus, check_memory, check_nccl_virtual,
-          check_virtual, check_timeout, check_cuda)
+CHECKS = (check_ops_on_gpu, check_fp16_loss_scale, check_fp16_replicas, check_fp16_workers, check_xla,
+          check_worker_gpus, check_memory, check_nccl_virtual, check_virtual, check_timeout, check_cuda)
+NAMES = {"check_xla": "xla_replicas", "check_memory": "memory_growth", "check_virtual": "virtual_gpus",
+         "check_timeout": "collective_timeout", "check_cuda": "cuda_visible"}
 
 
-def main() -> int:
+def check_name(check) -> str:
+    return NAMES.get(check.__name__, check.__name__.removeprefix("check_"))
+
+
+def warmup() -> int:
+    """One untimed first use of the GPU kernels a training run needs (conv, dense, softmax cross-entropy, the
+    optimizer; fp32, fp16, bf16): on a GPU whose code the build carries only as PTX the driver JIT-compiles them
+    here, once (cached for later processes). Prints how long the first call took against a warm one."""
+    from dltool import envinfo
+
+    smi, _ = envinfo.nvidia_smi_gpus()
+    arches = envinfo.build_info().get("cuda_compute_capabilities") or []
+    kinds = sorted({f"{g.get('compute_capability')} {envinfo.code_kind(g.get('compute_capability'), arches)[0]}"
+                    for g in smi})
+    if not smi:
+        emit("warm-up", None, "skipped: no GPU")
+        return 0
+    t0 = time.monotonic()
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from dltool.engine.loop import Engine, FitConfig
+
+    start = time.monotonic() - t0
+    x = np.random.default_rng(0).normal(size=(256, 28, 28, 1)).astype("float32")
+    y = np.arange(256) % 10
+    parts = []
+    for precision in ("fp32", "fp16", "bf16"):
+        engine = Engine(lambda: keras.Sequential([keras.Input((28, 28, 1)),
+                                                  keras.layers.Conv2D(16, 5, activation="relu"),
+                                                  keras.layers.MaxPooling2D(), keras.layers.Flatten(),
+                                                  keras.layers.Dense(10)]),
+                        lambda: keras.optimizers.Adam(1e-3), precision=precision, seed=0)
+        cfg = FitConfig(epochs=0, steps=2, batch_size=128, evaluate=False, shuffle=False)
+        t1 = time.monotonic()
+        engine.fit(x, y, cfg)
+        first = time.monotonic() - t1
+        t2 = time.monotonic()
+        engine.fit(x, y, cfg)
+        parts.append(f"{precision} first {first:.1f} s, warm {time.monotonic() - t2:.2f} s")
+    on = "GPU" if tf.config.list_logical_devices("GPU") else "CPU (TensorFlow sees no GPU)"
+    emit("warm-up", on == "GPU", f"on {on}; GPUs (capability, code): {', '.join(kinds)}; TensorFlow start "
+         f"{start:.1f} s; {'; '.join(parts)} (the first call traces and, for PTX, JIT-compiles)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--list", action="store_true", help="each check and what it asserts; runs nothing")
+    parser.add_argument("--only", default="", help="comma-separated check names")
+    parser.add_argument("--warmup", action="store_true", help="only the untimed first use of the GPU kernels")
+    args = parser.parse_args(argv)
+    if args.list:
+        for check in CHECKS:
+            print(f"{check_name(check)}\t{ASSERTS[check_name(check)]}")
+        return 0
+    if args.warmup:
+        return warmup()
+    wanted = [n for n in args.only.split(",") if n]
+    unknown = sorted(set(wanted) - {check_name(c) for c in CHECKS})
+    if unknown:
+        print(f"gpu_path_checks.py: error: unknown check(s) {', '.join(unknown)}; --list names them", file=sys.stderr)
+        return 2
+    return _run_checks(wanted)
+
+
+def _run_checks(wanted: list[str]) -> int:
     from dltool.engine.devices import driver_gpu_count
 
     gpus = driver_gpu_count()  # the driver's GPUs within the user's CUDA_VISIBLE_DEVICES
     failed = False
     for check in CHECKS:
-        name = check.__name__.removeprefix("check_")
+        name = check_name(check)
+        if wanted and name not in wanted:
+            continue
         try:
             ok = check(gpus)
         except Exception as err:  # noqa: BLE001 - one broken check must not hide the others
