@@ -98,8 +98,8 @@ def emit(tables: Iterable[TableSpec], doc: Any, fmt: Format, footer: Iterable[st
         sys.stdout.write("\n".join(to_markdown(t) for t in tables) + "".join(f"\n{line}\n" for line in footer))
     else:
         console = stdout_console()
-        for table in tables:
-            console.print(to_rich(table))
+        for table in tables:  # fitted to the terminal; a table wider than it overflows instead of being cut
+            console.print(to_rich(table, width=console.width), crop=False)
         for line in footer:
             console.print(line)
     sys.stdout.flush()
