@@ -1,5 +1,8 @@
 """The life of a training command, in one place: progress bar, each finished run on disk as it ends,
 ``results.json`` marked interrupted or failed when the run does not finish, then the table, plots and footer.
+
+When it finishes, ``results.json`` is the document that ``--json`` prints (the Result's fields and the bookkeeping
+of :data:`dltool.report.export.BOOKKEEPING`, the run folder among them), plus the rendered tables and footer.
 """
 
 from __future__ import annotations
@@ -9,56 +12,56 @@ from typing import Any, Callable
 
 
 def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], view: Any, fmt: Any,
-              run_dir: Path | None, summary: Callable[[Any], dict] | None = None,
-              interrupted_hint: str | None = None) -> Any:
+              run_dir: Path | None, interrupted_hint: str | None = None) -> Any:
     """``run(on_run=, progress=)`` computes the Result; ``view`` has ``tables(result)`` and ``plots(result, dir)``.
 
-    With ``run_dir`` None (``--no-save``) nothing is written. Returns the Result.
+    With ``run_dir`` None (``--no-save``) nothing is written (``--json`` says ``"run_dir": null``). Returns the
+    Result.
     """
     from dltool.errors import DltoolError, ExitCode, Terminated
     from dltool.report import output
     from dltool.report.export import RunRecorder, discard_run_dir
     from dltool.report.progress import SweepProgress
 
-    recorder = RunRecorder(run_dir, command, cfg) if run_dir else None
+    recorder = RunRecorder(run_dir, command, cfg)  # with no run_dir: nothing written, the bookkeeping for --json
     with SweepProgress(total_runs, command) as progress:
         if run_dir:  # TensorBoard event files of every run, beside results.json
             from dltool.report.tensorboard import SUBDIR, TensorBoardHooks
 
             progress = TensorBoardHooks(progress, Path(run_dir) / SUBDIR, cfg)
         try:
-            result = run(on_run=recorder.add_run if recorder else None, progress=progress)
+            result = run(on_run=recorder.add_run if run_dir else None, progress=progress)
         except KeyboardInterrupt as err:
-            if recorder:
+            if run_dir:
                 recorder.finish("terminated" if isinstance(err, Terminated) else "interrupted")
                 if interrupted_hint:
                     output.info(interrupted_hint)
             raise
         except Exception as err:
             refused = isinstance(err, DltoolError) and err.code in (ExitCode.USAGE, ExitCode.MISSING)
-            if recorder and refused and not recorder.runs and not recorder.resumed:
+            if run_dir and refused and not recorder.runs and not recorder.resumed:
                 recorder.close()
                 discard_run_dir(run_dir)  # nothing was measured: fixing the input and rerunning must work
-            elif recorder:
+            elif run_dir:
                 recorder.finish("failed", error=err.one_line() if isinstance(err, DltoolError) else repr(err))
             raise
         finally:
             if run_dir:
                 progress.close()
     tables, footer = view.tables(result)
-    if recorder:
-        recorder.set("environment", result.environment)
+    stored: dict[str, Any] = {}
+    if run_dir:
         from dltool.report.views.runs import to_stored
 
         try:  # `dltool runs show` reprints these; a table that cannot be stored must not cost the finished run
-            recorder.set("tables", [to_stored(t) for t in tables])
-            recorder.set("footer", [str(line) for line in footer])
+            stored = {"tables": [to_stored(t) for t in tables], "footer": [str(line) for line in footer]}
         except (TypeError, ValueError) as err:
             output.info(f"tables not kept in results.json ({err}); `dltool runs show` will list the run's fields")
-        recorder.finish(**(summary(result) if summary else {}))
+    doc = recorder.finish(result=result, **stored)  # results.json: this document, the tables and footer
+    if run_dir:
         view.plots(result, run_dir)
         footer.append(f"Results and plots: {run_dir}/")
-    output.emit(tables, result, fmt, footer)
+    output.emit(tables, doc, fmt, footer)
     return result
 
 
@@ -82,5 +85,4 @@ def launch(command: str, cfg: Any, opts: Any, run: Callable[..., Any], view: Any
     if log_dir:
         extra["log_dir"] = run_dir / "workers" if run_dir else None
     return run_sweep(command, cfg, cfg.total_runs(), lambda **hooks: run(cfg, **extra, **hooks), view, opts.fmt,
-                     run_dir, summary=cfg.summary,
-                     interrupted_hint=interrupted_hint.format(run_dir=run_dir) if interrupted_hint else None)
+                     run_dir, interrupted_hint=interrupted_hint.format(run_dir=run_dir) if interrupted_hint else None)

@@ -3,6 +3,10 @@
 Nothing is lost: each finished run of a sweep is appended to ``runs.jsonl`` and ``results.json`` is rewritten
 atomically (write a temporary file, then ``os.replace``) as soon as the run finishes. No folder is overwritten:
 a new name gets a ``-2``, ``-3`` … suffix, and an existing non-empty ``--out`` is refused.
+
+One document: when a command finishes, ``results.json`` is what ``--json`` printed — the result's own fields and
+the :data:`BOOKKEEPING` fields — plus what only the folder keeps (:data:`STORED_ONLY`). While a run goes, and
+after it was stopped, ``results.json`` holds the bookkeeping, the config, the environment and the finished runs.
 """
 
 from __future__ import annotations
@@ -111,23 +115,39 @@ def discard_run_dir(run_dir: Path) -> None:
         pass
 
 
-class RunRecorder:
-    """Keeps ``results.json`` of a run folder current: config, environment, each finished run, the summary."""
+#: what ``--json`` prints beside the result's own fields (and results.json holds): the command as typed
+#: ("mnist softmax"), when it started and finished (ISO 8601, seconds), its status (finished, interrupted,
+#: terminated, failed; "running" while it goes), the run folder as made (None with --no-save) and, for a failed
+#: run, the error
+BOOKKEEPING = ("command", "started", "finished", "status", "run_dir", "error")
+#: what only results.json holds: the rendered tables and footer (``dltool runs show`` prints them again) and, for a
+#: command whose result has no ``runs`` of its own (eggholder, allreduce, reproduce), each finished run's record
+#: as it was appended (``dltool runs`` reads its headline there; a stopped run is redrawn and resumed from it)
+STORED_ONLY = ("tables", "footer", "runs")
 
-    def __init__(self, run_dir: Path, command: str, config: Any, environment: dict | None = None):
-        self.run_dir = Path(run_dir)
-        self._lock = _lock_folder(self.run_dir)
+
+class RunRecorder:
+    """Keeps ``results.json`` of a run folder current: config, environment, each finished run, then the result.
+
+    With ``run_dir`` None (``--no-save``) nothing is written, and :meth:`finish` still returns the document that
+    ``--json`` prints, with ``"run_dir": null``.
+    """
+
+    def __init__(self, run_dir: Path | None, command: str, config: Any, environment: dict | None = None):
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._lock = _lock_folder(self.run_dir) if self.run_dir is not None else None
         self.doc: dict[str, Any] = {
             "command": command,
             "started": _dt.datetime.now().isoformat(timespec="seconds"),
+            "run_dir": str(self.run_dir) if self.run_dir is not None else None,
             "config": jsonable(config),
             "environment": jsonable(environment or {}),
             "runs": [],
             "status": "running",
         }
-        existing = self.run_dir / "results.json"
-        self.resumed = existing.exists()
-        if existing.exists():  # resuming: keep what was finished
+        existing = self.run_dir / "results.json" if self.run_dir is not None else None
+        self.resumed = existing is not None and existing.exists()
+        if self.resumed:  # resuming: keep what was finished
             previous = json.loads(existing.read_text())
             self.doc["runs"] = previous.get("runs", [])
         self._save()
@@ -139,21 +159,36 @@ class RunRecorder:
     def add_run(self, record: Any) -> None:
         record = jsonable(record)
         self.doc["runs"].append(record)
-        with open(self.run_dir / "runs.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        if self.run_dir is not None:
+            with open(self.run_dir / "runs.jsonl", "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
         self._save()
 
     def set(self, key: str, value: Any) -> None:
         self.doc[key] = jsonable(value)
         self._save()
 
-    def finish(self, status: str = "finished", **extra: Any) -> None:
+    def finish(self, status: str = "finished", result: Any = None, **extra: Any) -> dict[str, Any]:
+        """Mark the run ended and return the document ``--json`` prints.
+
+        With the ``result`` (the command's Result, or its JSON document), results.json becomes that document and
+        the bookkeeping, plus ``extra`` (the tables and footer) and whatever the recorder kept that the result
+        lacks (the finished runs' records, for a result without ``runs``); the result's own ``runs``, ``config``
+        and ``environment`` replace those written while it ran (scale's runs gain their speedups there). Without
+        it (a stopped or failed run) results.json keeps the finished runs as they were appended."""
         self.doc["status"] = status
         self.doc["finished"] = _dt.datetime.now().isoformat(timespec="seconds")
         for key, value in extra.items():
             self.doc[key] = jsonable(value)
+        printed = [*BOOKKEEPING, *self.doc]
+        if result is not None:
+            result = jsonable(result)
+            printed = [*BOOKKEEPING, *result]
+            self.doc = {**{k: self.doc[k] for k in BOOKKEEPING if k in self.doc}, **result,
+                        **{k: v for k, v in self.doc.items() if k not in result}}
         self._save()
         self.close()
+        return {k: self.doc[k] for k in dict.fromkeys(printed) if k in self.doc}
 
     def close(self) -> None:
         """Release the folder's lock (a finished run, or one whose folder was discarded)."""
@@ -166,7 +201,8 @@ class RunRecorder:
         self.close()
 
     def _save(self) -> None:
-        write_json_atomic(self.run_dir / "results.json", self.doc)
+        if self.run_dir is not None:
+            write_json_atomic(self.run_dir / "results.json", self.doc)
 
 
 def _lock_folder(run_dir: Path) -> int | None:

@@ -30,61 +30,10 @@ def test_fit_line_figures_print_no_library_warning(cli, tmp_path):
         assert width < 1600 and height < 1600, (name, width, height)
 
 
-# A tiny real run of every training command (the smallest settings of its own tests, smaller where the figures
-# stay the same), and the conftest fixture of the real dataset it needs. More than one run where it is cheap, so
-# that a stopped run below keeps some of them.
-COMMANDS = {
-    "fit-line": (["fit-line", "--optimizers", "gd,adam", "--lrs", "0.01", "--momentums", "", "--iterations", "20"],
-                 None),
-    "mnist softmax": (["mnist", "softmax", "--quick", "--optimizers", "gd", "--lrs", "0.5,0.1", "--steps", "20",
-                       "--subset", "500", "--test-subset", "200"], "mnist_dir"),
-    "mnist cnn": (["mnist", "cnn", "--quick", "--batch-sizes", "50,20", "--steps", "4", "--subset", "200",
-                   "--test-subset", "100"], "mnist_dir"),
-    "mnist filters": (["mnist", "filters", "--quick", "--filters", "8", "--lrs", "0.1,0.01", "--steps", "5",
-                       "--subset", "300", "--validation", "50", "--test-subset", "100"], "mnist_dir"),
-    "mnist mlp": (["mnist", "mlp", "--quick", "--studies", "schedule", "--steps", "5", "--subset", "300",
-                   "--test-subset", "100"], "mnist_dir"),
-    # two devices only: no 1-device baseline, so no speedup (the figure crashed on its empty panel, exit 1)
-    "mnist devices": (["mnist", "devices", "--quick", "--devices", "2", "--batch-sizes", "4,8", "--steps", "2",
-                       "--model", "softmax"], "mnist_dir"),
-    "mnist workers": (["mnist", "workers", "--quick", "--workers", "1", "--model", "softmax", "--steps", "5",
-                       "--subset", "300", "--test-subset", "100"], "mnist_dir"),
-    "cifar-adaptive": (["cifar-adaptive", "--quick", "--methods", "adam", "--epochs", "1", "--subset", "128",
-                        "--test-subset", "64"], "cifar_dir"),
-    "scale": (["scale", "--gpus", "1,2", "--virtual", "--model", "softmax", "--dataset", "synthetic", "--steps", "8",
-               "--batch-size", "64", "--per-learner-batch", "32"], None),
-    "allreduce": (["allreduce", "--quick", "--devices", "2", "--implementations",
-                   "reduction-to-one-device,hierarchical-copy", "--workers", "0", "--max-size", "16K", "--no-train"],
-                  None),
-    "cutout train": (["cutout", "train", "--quick", "--ms", "1", "--epochs", "1", "--subset", "200", "--validation",
-                      "64", "--test-subset", "64"], "cifar_dir"),
-    "eggholder": (["eggholder", "--quick", "--max-networks", "2", "--epochs", "2", "--samples", "2000",
-                   "--time-alone", "3"], None),
-}
-
-
-@pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """The run folders made so far in this module: one tiny run per command, shared by its tests."""
-    return {"root": tmp_path_factory.mktemp("runs"), "folders": {}}
-
-
 @pytest.fixture
-def run_folder(request, made):
-    from typer.testing import CliRunner
-
-    from dltool.cli.app import app
-
-    command = request.param
-    args, dataset = COMMANDS[command]
-    if dataset:
-        request.getfixturevalue(dataset)  # skips without the real dataset; else sets DLTOOL_DATA_DIR for the run
-    if command not in made["folders"]:
-        out = made["root"] / command.replace(" ", "-")
-        result = CliRunner().invoke(app, [*args, "--out", str(out), "--json"])
-        assert result.exit_code == 0, result.stderr[-3000:]
-        made["folders"][command] = out
-    return made["folders"][command]
+def run_folder(tiny_run):
+    """The run folder of a tiny real run of each training command (``tiny_run``, tests/conftest.py)."""
+    return tiny_run.folder
 
 
 def _pngs(folder) -> list[str]:
@@ -92,7 +41,6 @@ def _pngs(folder) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("run_folder", list(COMMANDS), indirect=True)
 def test_redraw_draws_every_figure_of_the_run_again(cli, run_folder, tmp_path):
     """scale's figures called the Result's methods (exit 2), the MLP gallery and the eggholder surfaces need
     arrays results.json does not hold: every command's figures now come back, pixel for pixel."""
@@ -111,7 +59,6 @@ def test_redraw_draws_every_figure_of_the_run_again(cli, run_folder, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("run_folder", list(COMMANDS), indirect=True)
 def test_redraw_of_a_stopped_run_draws_its_finished_runs(cli, run_folder, tmp_path):
     """A run stopped by Ctrl-C keeps its finished runs in results.json but not the summary written at the end
     (fit-line's points, allreduce's fits, mnist mlp's references …): the redraw failed with "TypeError: 'NoneType'

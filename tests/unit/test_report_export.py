@@ -131,6 +131,40 @@ def test_recorder_keeps_results_current_and_resumes(tmp_path):
     again.close()
 
 
+def test_a_finished_run_s_results_json_is_the_printed_document_and_its_bookkeeping(tmp_path):
+    """results.json kept the records as they were appended and the config's summary keys beside them, while
+    --json printed the Result: two documents (scale's saved runs had no speedups). Now finish() turns results.json
+    into the printed document plus what only the folder keeps, and returns that document."""
+    run_dir = new_run_dir("demo", out=tmp_path / "run")
+    recorder = RunRecorder(run_dir, "demo", {"lr": 0.1})
+    recorder.add_run({"learners": 2, "speedup": None})
+    result = {"config": {"lr": 0.1, "derived": 3}, "runs": [{"learners": 2, "speedup": 1.7}], "best": 1.7,
+              "environment": {"tf": "2.21"}}
+    printed = recorder.finish(result=result, tables=[{"title": "t"}], footer=["f"])
+    saved = json.loads((run_dir / "results.json").read_text())
+    assert printed == {"command": "demo", "started": saved["started"], "finished": saved["finished"],
+                       "status": "finished", "run_dir": str(run_dir), **result}
+    assert saved == {**printed, "tables": [{"title": "t"}], "footer": ["f"]}
+    assert set(saved) - set(printed) <= set(export.STORED_ONLY)
+
+    # a result without runs of its own: the appended records stay in results.json (`dltool runs` reads them)
+    other = RunRecorder(new_run_dir("demo", out=tmp_path / "other"), "demo", {})
+    other.add_run({"test_rmse": 3.0})
+    printed = other.finish(result={"config": {}, "networks": [{"test_rmse": 3.0}], "environment": {}})
+    saved = json.loads((tmp_path / "other" / "results.json").read_text())
+    assert "runs" not in printed and saved["runs"] == [{"test_rmse": 3.0}]
+    assert printed == {k: v for k, v in saved.items() if k in printed}
+
+
+def test_without_a_run_folder_nothing_is_written_and_the_document_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recorder = RunRecorder(None, "demo", {"lr": 0.1})
+    recorder.add_run({"loss": 0.5})
+    printed = recorder.finish(result={"config": {"lr": 0.1}, "runs": [{"loss": 0.5}]})
+    assert printed["run_dir"] is None and printed["status"] == "finished" and printed["runs"] == [{"loss": 0.5}]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_second_recorder_on_a_busy_folder_is_refused(tmp_path):
     run_dir = new_run_dir("demo", out=tmp_path / "run")
     first = RunRecorder(run_dir, "demo", {})
