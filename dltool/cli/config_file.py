@@ -322,7 +322,7 @@ def fixed_fields(ctx: Any, typed: Callable[[str], bool]) -> dict[str, Any]:
         return {}
     if loaded.resolved and "quick" in {p.name for p in ctx.command.params} and typed("quick"):
         raise UsageError(f"--quick cannot shrink the config of {loaded.file}: it is already resolved (any preset "
-                         "applied)", "give the options to change instead, e.g. --epochs 1, or leave out --config")
+                         "applied)", "give the options to change instead (--help lists them), or leave out --config")
     return {k: v for k, v in loaded.fixed.items() if not any(typed(p) for p in loaded.gives_way.get(k, ()))}
 
 
@@ -349,3 +349,4 @@ def rerun_args(run: Path, extra: list[str]) -> tuple[Path, str, list[str]]:
                          else f"{file} records no command and config",
                          f"rerun the run folder of a training command ({trainers})")
     return file, command, [*command.split(), "--config", str(file), *extra]
+
