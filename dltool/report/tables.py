@@ -107,7 +107,7 @@ def _fixed_widths(spec: TableSpec, rows: list[list[str]], need: list[int], colum
     def line_width(text: str) -> int:
         return max((cell_len(line) for line in text.splitlines()), default=1)
 
-    natural = {i: max(line_width(spec.columns[i].header), *(line_width(row[i]) for row in rows)) for i in columns}
+    natural = {i: max([line_width(spec.columns[i].header), *(line_width(row[i]) for row in rows)]) for i in columns}
     if width is None or _width([natural.get(i, 0) for i in range(len(need))], columns, compact) <= width:
         return {}
     fixed = {i: need[i] for i in columns}

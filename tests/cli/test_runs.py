@@ -169,6 +169,7 @@ def test_help_and_an_empty_default_folder(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no runs/ here yet: an empty list, not an error
     result = cli("runs", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout) == {"root": "runs", "runs": []}
+    (tmp_path / "runs").mkdir()  # runs/ without run folders: the empty table says so
     assert "no run folders here" in cli("runs").stdout
 
 
