@@ -4,7 +4,10 @@
 is computed here is plain numbers and strings; ``dltool/report/views/runs.py`` formats them.
 
 The headline of a run folder is the first of :data:`HEADLINE_METRICS` that its runs recorded, best over the
-folder's runs (highest accuracy or throughput, lowest error or loss): one number that says how it went.
+folder's runs (highest accuracy or throughput, lowest error or loss): one number that says how it went. A run
+record that groups rows (allreduce: one record per implementation and device count, holding its ``bus`` rows and
+its ``train`` row) is read row by row, so allreduce's headline is its best training throughput, or its best bus
+bandwidth when it did not train.
 """
 
 from __future__ import annotations
@@ -66,9 +69,26 @@ def run_label(record: dict, index: int) -> str:
     return f"run {index + 1}"
 
 
+def _row_label(row: dict) -> str:
+    """An allreduce row: "ring × 2, 256 KiB" (a bus row) or "ring × 2" (its training row)."""
+    name = f"{row.get('implementation', '?')} × {row.get('devices', '?')}"
+    return f"{name}, {row['message']}" if isinstance(row.get("message"), str) else name
+
+
+def metric_records(doc: dict) -> list[dict]:
+    """The records a folder's metrics are read from: each run record and, where a record groups rows (allreduce's
+    ``bus`` list and ``train`` row), each of those rows, labelled. A document without run records (a saved
+    ``--json`` of allreduce) gives its own ``bus`` and ``train`` rows."""
+    records = [r for r in doc.get("runs", []) if isinstance(r, dict)]
+    groups = records or [doc]
+    rows = [row for group in groups for key in ("bus", "train")
+            for row in (group[key] if isinstance(group.get(key), list) else [group.get(key)]) if isinstance(row, dict)]
+    return records + [{**row, "label": _row_label(row)} for row in rows]
+
+
 def headline(doc: dict) -> tuple[str | None, float | None, str | None]:
     """(metric, best value, the run that has it) over the folder's runs."""
-    records = [r for r in doc.get("runs", []) if isinstance(r, dict)]
+    records = metric_records(doc)
     for key, higher in HEADLINE_METRICS:
         values = [(_number(r.get(key)), i) for i, r in enumerate(records)]
         values = [(v, i) for v, i in values if v is not None]
@@ -164,7 +184,7 @@ def compare(paths: list[Path]) -> Comparison:
     for key, higher in HEADLINE_METRICS:
         per_run = []
         for doc in docs:
-            values = [_number(r.get(key)) for r in doc.get("runs", []) if isinstance(r, dict)]
+            values = [_number(r.get(key)) for r in metric_records(doc)]
             values = [v for v in values if v is not None]
             per_run.append((max if higher else min)(values) if values else None)
         if any(v is not None for v in per_run):

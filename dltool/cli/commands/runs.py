@@ -39,8 +39,15 @@ def list_runs(
     from dltool.report import output
     from dltool.report.views import runs as views
 
-    # no runs/ yet is an empty list (nothing trained here yet); a DIR that does not exist is a mistake (exit 2)
-    folders = [] if root is None and not Path("runs").exists() else runlog.find(root or Path("runs"))
+    # no runs/ yet is the state of a fresh folder, not a mistake: one line on stderr, exit 0, an empty list for
+    # --json and --csv; a DIR that was typed and does not exist is most likely a typo: exit 2 (runlog.find)
+    if root is None and not Path("runs").exists():
+        typer.echo("no runs yet in runs/ (run a training command first, or give the folder that holds your runs)",
+                   err=True)
+        if run.fmt in (output.Format.JSON, output.Format.CSV):
+            output.emit([views.list_table([])], {"root": "runs", "runs": []}, run.fmt)
+        return
+    folders = runlog.find(root or Path("runs"))
     output.emit([views.list_table(folders)], {"root": str(root or "runs"), "runs": folders}, run.fmt)
 
 

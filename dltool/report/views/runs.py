@@ -31,9 +31,15 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}:{m:02d}:{s:02d}" if hours else f"{m}:{s:02d}"
 
 
+#: headline metrics recorded in bytes/s (allreduce's bandwidths), shown in GB/s as the allreduce tables show them
+GBS = ("busbw", "algbw")
+
+
 def _metric(metric: str | None, value: float | None) -> str:
     if metric is None or value is None:
         return "—"
+    if metric in GBS:
+        return f"{metric} {value / 1e9:.3g} GB/s"
     text = f"{value:.4f}" if abs(value) < 10 else f"{value:,.0f}"
     return f"{metric} {text}"
 
@@ -92,7 +98,8 @@ def compare_tables(comparison) -> list[TableSpec]:
                for label, attr in (("command", "command"), ("status", "status"), ("runs", "runs"),
                                    ("started", "started"))]
     summary.append({"key": "duration", **{str(i): _duration(f.duration_s) for i, f in enumerate(comparison.runs)}})
-    results = [{"key": f"best {k}", **{str(i): value(v) for i, v in enumerate(vals)}}
+    results = [{"key": f"best {k} (GB/s)" if k in GBS else f"best {k}",
+                **{str(i): value(v / 1e9 if k in GBS and v is not None else v) for i, v in enumerate(vals)}}
                for k, vals in comparison.metrics.items()]
     config = [{"key": k, **{str(i): value(v) for i, v in enumerate(vals)}} for k, vals in comparison.differing.items()]
     return [TableSpec("results", cols, summary + results),
