@@ -103,3 +103,21 @@ def test_no_save_prints_the_same_document_with_no_run_folder(cli, tmp_path, monk
     assert doc["config"]["iterations"] == 5 and [r["optimizer"] for r in doc["runs"]] == ["gd"]
     assert "tables" not in doc and "footer" not in doc  # the rendering is kept in results.json only
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reproduce_prints_its_results_json(cli, tmp_path, monkeypatch):
+    """The audit (no training: report 004's architecture counts, a few seconds) goes through the same recorder."""
+    monkeypatch.chdir(ROOT)  # the committed page it compares with
+    out = tmp_path / "run"
+    result = cli("reproduce", "004", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr[-3000:]
+    printed = json.loads(result.stdout)
+    saved = json.loads((out / "results.json").read_text())
+    assert printed["run_dir"] == str(out) and printed["command"] == "reproduce" and printed["status"] == "finished"
+    assert printed == {key: value for key, value in saved.items() if key in printed}
+    assert set(saved) - set(printed) == {"tables", "footer", "runs"}  # its rows are its runs: kept for --resume
+    assert sorted(r["id"] for r in saved["runs"]) == sorted(r["id"] for r in printed["rows"])
+    examples = [(flags, expr) for _, args, flags, expr in jq_examples() if args.split()[:1] == ["reproduce"]]
+    assert examples
+    for flags, expression in examples:
+        assert _jq(flags, expression, saved) == _jq(flags, expression, printed)
