@@ -71,7 +71,7 @@ def launch(command: str, cfg: Any, opts: Any, run: Callable[..., Any], view: Any
     """What every experiment command does once its config is built and validated: ``cfg.prepare()`` finds the
     data (missing data exits 3 before any folder exists), the run folder is made (``folder``, default the
     command with dashes; none with ``--no-save`` or ``save=False``), then :func:`run_sweep` calls
-    ``run(cfg, data=…, log_dir=…, **extra, **hooks)`` and records ``cfg.summary(result)``.
+    ``run(cfg, data=…, log_dir=…, **extra, **hooks)``; results.json ends as the ``--json`` document.
 
     ``run_dir`` names an existing folder to continue (``--resume``); ``interrupted_hint`` may name ``{run_dir}``.
     """
