@@ -1,8 +1,10 @@
-"""benchmarks/gpu_check.sh without a GPU: syntax, --dry-run, the no-GPU exit, and its row logic on stand-ins.
+"""benchmarks/gpu_check.sh without a GPU: syntax, --dry-run, --rows, the no-GPU exit, and its row logic on
+stand-ins.
 
-The stand-ins (a fake ``nvidia-smi`` and a fake ``dltool`` that prints canned JSON) test the script's own
-plumbing — running each row, reading what the run wrote, the table and the exit code — not dltool's GPU paths,
-which only a GPU machine can test (the script has not run on one yet).
+The stand-ins (a fake ``nvidia-smi`` that lists N GPUs and reports a utilisation, and a fake ``dltool`` that prints
+canned JSON, shaped like what the real commands print) test the script's own logic — which rows run, what each
+row requires of what the run wrote, the table and the exit code — not dltool's GPU paths, which only a GPU machine
+can test (the script has not run on one yet).
 """
 
 from __future__ import annotations
@@ -16,21 +18,31 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.sh"
-ROWS = ["env", "mnist fp16", "mnist bf16", "scale 1 GPU", "scale 2 virtual GPUs", "allreduce nccl",
-        "allreduce hierarchical-copy", "cutout train --quick"]
+ROWS = ["env", "mnist-fp16", "mnist-bf16", "scale-1gpu", "scale-2virtual", "allreduce-nccl",
+        "allreduce-hierarchical", "cutout"]
 
 FAKE_DLTOOL = r'''
 import json, os, sys
 from pathlib import Path
 args = sys.argv[1:]
-mode = os.environ.get("STUB_MODE", "ok")
+mode = os.environ.get("STUB_MODE", "ok").split(",")
+log = os.environ.get("STUB_LOG")
+if log:
+    with open(log, "a") as f:
+        f.write(" ".join(args) + "\n")
 out = Path(args[args.index("--out") + 1]) if "--out" in args else None
-device = "CPU" if mode == "cpu-fp16" and "fp16" in args else "GPU"
+device = "CPU" if "cpu-fp16" in mode and "fp16" in args else "GPU"
 precision = args[args.index("--precision") + 1] if "--precision" in args else "fp32"
 env = {"devices": {"device_type": device}, "precision": precision}
+if args[:2] == ["scale", "--help"]:
+    print("Usage: dltool scale [OPTIONS]\n  --virtual" + ("\n  --no-virtual" if "no-virtual" in mode else ""))
+    sys.exit()
 if args[0] == "env":
-    gpus = [] if mode == "tf-no-gpu" else [{"index": 0, "name": "Fake GPU", "compute_capability": "9.0"}]
-    doc = {"gpus": gpus, "nccl": {"usable": mode == "dup-nccl", "detail": "fake: no NCCL"}}
+    gpus = [] if "tf-no-gpu" in mode else [{"index": 0, "name": "Fake GPU", "compute_capability": "9.0",
+                                            "code_kind": "ptx_jit", "code": "compute_90"}]
+    warnings = ["GPU 0: driver 535.54.03 is older than 555.42.02"] if "old-driver" in mode else []
+    doc = {"gpus": gpus, "driver_version": "560.35.03", "warnings": warnings,
+           "nccl": {"usable": "nccl-broken" not in mode, "detail": "fake NCCL"}}
 elif args[0] == "mnist":
     doc = {"runs": [{"test_accuracy": 0.9903, "train_seconds": 4.2, "status": "target reached"}], "environment": env}
 elif args[0] == "scale":
@@ -38,13 +50,23 @@ elif args[0] == "scale":
     doc = {"runs": [{"devices": f"{k} × GPU", "learners": k, "virtual": "--virtual" in args, "throughput": 1000.0 * k,
                      "status": "finished"} for k in range(1, n + 1)], "environment": env}
 elif args[0] == "allreduce":
-    if "nccl" in args:
-        print("NCCL WARN Duplicate GPU detected : rank 1 and rank 0 both on CUDA device 0" if mode == "dup-nccl"
-              else "dltool: error: NCCL unavailable", file=sys.stderr)
-        sys.exit(1 if mode == "dup-nccl" else 3)
-    doc = {"bus": [{"status": "ok", "verified": True, "busbw": 2e9}], "device_type": "GPU"}
+    impl = args[args.index("--implementations") + 1]
+    virtual = "--virtual" in args
+    row = {"strategy": "mirrored", "implementation": impl, "devices": 2, "virtual": virtual, "status": "ok",
+           "verified": True, "busbw": 2e9}
+    if impl == "nccl" and virtual:  # what allreduce reports for NCCL on logical GPUs of one card
+        row.update(status="unavailable", verified=None, busbw=None,
+                   reason="NCCL cannot put several ranks on one physical GPU (the devices are virtual)")
+    if impl == "nccl" and "nccl-broken" in mode:
+        print("dltool: error: the devices-2 process failed: NcclAllReduce: ncclSystemError: unhandled system error",
+              file=sys.stderr)
+        sys.exit(1)
+    if impl == "nccl" and "nccl-wrong" in mode:
+        row.update(status="WRONG SUM", verified=False)
+    doc = {"bus": [row], "device_type": "GPU"}
 else:
-    doc = {"runs": [{"status": "finished", "final_val_accuracy": 0.5}], "environment": env}
+    doc = {"runs": [{"status": "finished", "final_val_accuracy": 0.1 if "cutout-low" in mode else 0.25},
+                    {"status": "finished", "final_val_accuracy": 0.26}], "environment": env}
 if out:
     out.mkdir(parents=True)
     (out / "results.json").write_text(json.dumps({"environment": env, **doc}))
@@ -52,48 +74,120 @@ print(json.dumps(doc))
 '''
 
 FAKE_PATH_CHECKS = r'''
-import json
-print(json.dumps({"check": "fake fp16 matmul", "ok": True, "detail": "1.0 == 1.0"}))
-print(json.dumps({"check": "fake two GPUs", "ok": None, "detail": "needs 2 physical GPUs"}))
+import json, sys
+CHECKS = {"fake_fp16_matmul": "an fp16 matmul on the GPU equals numpy's", "fake_two_gpus": "needs 2 physical GPUs"}
+if "--list" in sys.argv:
+    for name, asserts in CHECKS.items():
+        print(f"{name}\t{asserts}")
+    sys.exit()
+if "--warmup" in sys.argv:
+    print(json.dumps({"check": "warm-up", "ok": True, "detail": "on GPU; fp32 first 12.0 s, warm 0.01 s"}))
+    sys.exit()
+only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else list(CHECKS)
+rows = {"fake_fp16_matmul": (True, "1.0 == 1.0"), "fake_two_gpus": (None, "skipped: needs 2 physical GPUs")}
+for name in only:
+    ok, detail = rows[name]
+    print(json.dumps({"check": name, "ok": ok, "detail": detail}))
 '''
 
 
-def _run(tmp_path, *args, fake_gpu=True, mode="ok", path_checks=True, timeout=120):
+def _env(tmp_path, mode="ok", path_checks=True, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    env.update({"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "PYTHON": sys.executable,
+                "STUB_LOG": str(tmp_path / "calls"), "DLTOOL": f"{sys.executable} {tmp_path / 'fake_dltool.py'}",
+                "STUB_MODE": mode,
+                "GPU_CHECK_PATH_CHECKS": str(tmp_path / ("fake_path_checks.py" if path_checks else "absent.py")),
+                **extra})
+    return env
+
+
+def _run(tmp_path, *args, fake_gpu=True, gpus=1, util=40, mode="ok", path_checks=True, extra_env=None,
+         timeout=120):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     if fake_gpu:
         smi = bin_dir / "nvidia-smi"
-        smi.write_text("#!/bin/sh\necho 'GPU 0: Fake GPU (UUID: GPU-0)'\n")
+        listing = "\n".join(f"GPU {i}: Fake GPU (UUID: GPU-{i})" for i in range(gpus))
+        smi.write_text(f"#!/bin/sh\ncase \"$*\" in\n  *utilization*) echo 0; echo {util} ;;\n"
+                       f"  *) cat <<'EOF'\n{listing}\nEOF\n;;\nesac\n")
         smi.chmod(0o755)
-    stub = tmp_path / "fake_dltool.py"
-    stub.write_text(FAKE_DLTOOL)
-    checks = tmp_path / "fake_path_checks.py"
-    checks.write_text(FAKE_PATH_CHECKS)
-    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHON": sys.executable,
-           "DLTOOL": f"{sys.executable} {stub}", "STUB_MODE": mode,
-           "GPU_CHECK_PATH_CHECKS": str(checks) if path_checks else str(tmp_path / "absent.py")}
+    (tmp_path / "fake_dltool.py").write_text(FAKE_DLTOOL)
+    (tmp_path / "fake_path_checks.py").write_text(FAKE_PATH_CHECKS)
+    env = _env(tmp_path, mode, path_checks, **(extra_env or {}))
     return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def _calls(tmp_path) -> list[str]:
+    log = tmp_path / "calls"
+    return log.read_text().splitlines() if log.exists() else []
 
 
 def _table(stdout: str) -> dict[str, str]:
     rows = {}
     for line in stdout.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 4 and cells[1] in ("PASS", "FAIL", "SKIP", "UNAVAILABLE"):
+        if len(cells) >= 4 and cells[1] in ("PASS", "FAIL", "SKIP"):
             rows[cells[0]] = cells[1]
     return rows
+
+
+def _detail(stdout: str, row: str) -> str:
+    return next(line for line in stdout.splitlines() if line.startswith(f"| {row} "))
 
 
 def test_syntax():
     assert subprocess.run(["bash", "-n", str(SCRIPT)]).returncode == 0
 
 
-def test_dry_run_lists_every_row(tmp_path):
+def test_dry_run_lists_every_row_with_what_it_asserts(tmp_path):
     done = _run(tmp_path, "--dry-run")
     assert done.returncode == 0, done.stderr
-    for row in ROWS:
-        assert row in done.stdout
-    assert "gpu_path_checks.py (each line)" in done.stdout and "total budget: 480s" in done.stdout
+    out = done.stdout
+    for row in ROWS + ["warm-up"]:
+        assert any(line.startswith(f"{row} ") for line in out.splitlines()), row
+    assert "dltool scale --quick --gpus 1 --no-virtual" in out and "one physical GPU, not virtual" in out
+    assert "dltool cutout train --quick" in out and "validation accuracy >= 0.18" in out
+    assert "test accuracy >= 0.98" in out and "nvidia-smi saw it busy" in out
+    assert "skipped on 1 GPU" in out and "untimed, outside the budget" in out
+    # the path checks' own rows, each with what it asserts (from gpu_path_checks.py --list)
+    assert "fake_fp16_matmul" in out and "an fp16 matmul on the GPU equals numpy's" in out
+    assert "total budget: 480s" in out
+    assert _calls(tmp_path) == []  # a dry run runs nothing
+
+
+def test_dry_run_lists_the_real_path_checks(tmp_path):
+    real = SCRIPT.parent / "gpu_path_checks.py"
+    out = _run(tmp_path, "--dry-run", extra_env={"GPU_CHECK_PATH_CHECKS": str(real)}).stdout
+    for name in ("ops_on_gpu", "fp16_loss_scale", "virtual_gpus", "nccl_virtual"):
+        assert any(line.startswith(f"{name} ") for line in out.splitlines()), name
+    assert "get_memory_info" in out
+
+
+def test_row_limits_fit_the_budget_on_one_gpu(tmp_path):
+    out = _run(tmp_path, "--dry-run").stdout
+    limits = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ROWS and parts[1].endswith("s"):
+            limits[parts[0]] = int(parts[1][:-1])
+    assert set(limits) == set(ROWS)
+    assert sum(v for k, v in limits.items() if k != "allreduce-nccl") <= 480 - 90  # ≥ 90 s left for path checks
+    doubled = _run(tmp_path, "--dry-run", extra_env={"GPU_CHECK_LIMIT_FACTOR": "2"}).stdout
+    assert any(line.split()[:2] == ["cutout", "150s"] for line in doubled.splitlines() if line.strip())
+
+
+def test_rows_filters_the_dry_run_and_the_run(tmp_path):
+    dry = _run(tmp_path, "--dry-run", "--rows", "cutout,fake_two_gpus").stdout
+    assert "cutout " in dry and "mnist-fp16" not in dry and "fake_two_gpus" in dry and "fake_fp16_matmul" not in dry
+    done = _run(tmp_path, "--rows", "mnist-bf16,fake_fp16_matmul")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _table(done.stdout) == {"env": "PASS", "mnist-bf16": "PASS", "fake_fp16_matmul": "PASS"}
+    assert [c.split()[0] for c in _calls(tmp_path)] == ["env", "mnist"]
+
+
+def test_rows_rejects_an_unknown_name(tmp_path):
+    done = _run(tmp_path, "--rows", "mnist-fp16,bogus")
+    assert done.returncode == 2 and "no row named 'bogus'" in done.stderr and "mnist-fp16" in done.stderr
 
 
 def test_no_gpu_says_so_and_exits_3(tmp_path):
@@ -109,26 +203,72 @@ def test_tensorflow_without_the_gpu_exits_3(tmp_path):
     assert done.returncode == 3 and "TensorFlow does not" in done.stderr and "[gpu]" in done.stderr
 
 
-def test_rows_pass_nccl_unavailable_and_path_checks_become_rows(tmp_path):
-    done = _run(tmp_path)
+def test_one_gpu_passes_and_skips_nccl_instead_of_failing_it(tmp_path):
+    done = _run(tmp_path, mode="ok,no-virtual")
     assert done.returncode == 0, done.stdout + done.stderr
     table = _table(done.stdout)
-    assert table == {**{row: "PASS" for row in ROWS}, "allreduce nccl": "UNAVAILABLE",
-                     "fake fp16 matmul": "PASS", "fake two GPUs": "SKIP"}
-    assert "fake: no NCCL" in done.stdout and "all passed" in done.stdout
+    assert table == {**{row: "PASS" for row in ROWS}, "allreduce-nccl": "SKIP", "warm-up": "PASS",
+                     "fake_fp16_matmul": "PASS", "fake_two_gpus": "SKIP"}
+    assert "skipped: NCCL all-reduce needs ≥ 2 physical GPUs" in _detail(done.stdout, "allreduce-nccl")
+    assert not any("nccl" in c for c in _calls(tmp_path))  # nothing ran for it
+    assert "all passed" in done.stdout
+    # dltool's log level hides TensorFlow's PTX JIT warning: the script says it (the fake GPU is cc 9.0)
+    assert "could take 30 minutes or longer" in done.stderr and "first use took" in done.stdout
 
 
-def test_nccl_refusing_two_ranks_on_one_gpu_is_unavailable_not_failed(tmp_path):
-    done = _run(tmp_path, mode="dup-nccl", path_checks=False)
+def test_two_gpus_run_nccl_on_them_and_need_a_measured_row(tmp_path):
+    done = _run(tmp_path, "--rows", "allreduce-nccl", gpus=2, path_checks=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert _table(done.stdout)["allreduce nccl"] == "UNAVAILABLE" and "two ranks on one physical GPU" in done.stdout
+    assert _table(done.stdout)["allreduce-nccl"] == "PASS"
+    (call,) = [c for c in _calls(tmp_path) if "nccl" in c]
+    assert "--virtual" not in call.split() and "--devices 2" in call
+
+
+@pytest.mark.parametrize("mode, says", [("nccl-broken", "ncclSystemError"), ("nccl-wrong", "WRONG SUM")])
+def test_broken_nccl_fails_its_row(tmp_path, mode, says):
+    done = _run(tmp_path, "--rows", "allreduce-nccl", gpus=2, mode=mode, path_checks=False)
+    assert done.returncode == 1
+    assert _table(done.stdout)["allreduce-nccl"] == "FAIL" and says in _detail(done.stdout, "allreduce-nccl")
+
+
+def test_a_visible_devices_mask_of_one_gpu_skips_nccl(tmp_path):
+    done = _run(tmp_path, "--rows", "allreduce-nccl", gpus=2, path_checks=False,
+                extra_env={"CUDA_VISIBLE_DEVICES": "1"})
+    assert _table(done.stdout)["allreduce-nccl"] == "SKIP", done.stdout + done.stderr
+
+
+def test_scale_without_no_virtual_is_skipped_not_run_virtually(tmp_path):
+    done = _run(tmp_path, "--rows", "scale-1gpu", path_checks=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _table(done.stdout)["scale-1gpu"] == "SKIP"
+    assert "needs `scale --no-virtual`, not in this version" in _detail(done.stdout, "scale-1gpu")
+    assert [c for c in _calls(tmp_path) if c.startswith("scale")] == ["scale --help"]
+
+
+def test_an_idle_gpu_fails_the_training_rows(tmp_path):
+    done = _run(tmp_path, "--rows", "mnist-fp16,cutout", util=0, path_checks=False)
+    assert done.returncode == 1
+    table = _table(done.stdout)
+    assert table["mnist-fp16"] == "FAIL" and "GPU idle while it ran" in _detail(done.stdout, "mnist-fp16")
+
+
+def test_cutout_below_its_accuracy_threshold_fails(tmp_path):
+    done = _run(tmp_path, "--rows", "cutout", mode="cutout-low", path_checks=False)
+    assert done.returncode == 1
+    assert _table(done.stdout)["cutout"] == "FAIL" and "want each >= 0.18" in _detail(done.stdout, "cutout")
+
+
+def test_a_driver_too_old_fails_the_env_row(tmp_path):
+    done = _run(tmp_path, "--rows", "env", mode="old-driver", path_checks=False)
+    assert done.returncode == 1
+    assert _table(done.stdout)["env"] == "FAIL" and "older than 555.42.02" in _detail(done.stdout, "env")
 
 
 def test_a_run_off_the_gpu_fails_its_row_and_the_script(tmp_path):
     done = _run(tmp_path, mode="cpu-fp16", path_checks=False)
     assert done.returncode == 1
     table = _table(done.stdout)
-    assert table["mnist fp16"] == "FAIL" and table["mnist bf16"] == "PASS"
+    assert table["mnist-fp16"] == "FAIL" and table["mnist-bf16"] == "PASS"
     assert "device CPU" in done.stdout and "FAILED" in done.stdout
 
 
