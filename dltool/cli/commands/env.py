@@ -21,8 +21,10 @@ def env(
 ) -> None:
     """The environment, ready to paste into a bug report: dltool, Python, TensorFlow, Keras and
     tensorflow-datasets versions; CPU model, cores and the flags that make bf16 fast (AVX-512 BF16, AMX); GPUs
-    with memory and compute capability; whether NCCL is usable; the cached matmul peak per precision; where each
-    dataset was found, or how to provide it.
+    with memory, compute capability and the NVIDIA driver; the TensorFlow build's CUDA/cuDNN versions and compute
+    capabilities, and per GPU whether it runs machine code or JIT-compiles PTX on first use (with a warning for
+    a JIT, a GPU no code fits, or a driver too old for the build); whether NCCL is usable; the cached matmul
+    peak per precision; where each dataset was found, or how to provide it.
 
     Without --tensorflow or --measure TensorFlow is not imported (GPUs come from nvidia-smi when present) and
     it prints in well under a second. --markdown pastes well into an issue.
