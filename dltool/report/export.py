@@ -183,6 +183,8 @@ class RunRecorder:
         printed = [*BOOKKEEPING, *self.doc]
         if result is not None:
             result = jsonable(result)
+            if not isinstance(result, dict):  # every Result is a dataclass; anything else is kept whole
+                result = {"result": result}
             printed = [*BOOKKEEPING, *result]
             self.doc = {**{k: self.doc[k] for k in BOOKKEEPING if k in self.doc}, **result,
                         **{k: v for k, v in self.doc.items() if k not in result}}
