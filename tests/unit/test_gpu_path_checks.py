@@ -119,3 +119,21 @@ def test_the_loss_scale_target_moves_the_scale_on_cpu():
         sys.path.remove(str(SCRIPT.parent))
     assert (out["start"], out["grown"], out["halved"]) == (2.0 ** 15, 2.0 ** 17, 2.0 ** 16)
     assert out["compute_dtype"] == "float16" and out["status"] == "finished"
+
+
+def test_warmup_without_a_gpu_is_skipped_without_tensorflow(tmp_path):
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)}  # no nvidia-smi
+    done = subprocess.run([sys.executable, str(SCRIPT), "--warmup"], capture_output=True, text=True, timeout=60,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    assert row == {"check": "warm-up", "ok": None, "detail": "skipped: no GPU"}
+
+
+@pytest.mark.parametrize("ran, says", [(False, "fails, as the refusal expects"), (True, "the refusal could be lifted")])
+def test_nccl_virtual_on_a_gpu_shows_what_nccl_does_on_two_logical_gpus(checks, ran, says):
+    checks.FAKE["t_nccl_two_logical"] = {"ran": ran, "detail": "InternalError: ncclInvalidUsage" if not ran
+                                         else "sum [2.0, 2.0, 2.0, 2.0]"}
+    assert checks.check_nccl_virtual(1) is True
+    (row,) = checks.lines()
+    assert "scale: exit 2; mnist devices: exit 2" in row["detail"] and says in row["detail"]
