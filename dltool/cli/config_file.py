@@ -203,11 +203,12 @@ def _typed(value: Any) -> Any:
 
 
 def _check(ctx: Any, param: Any, typed: Any, key: str, value: Any, file: Path) -> Any:
-    """The value converted and range-checked as the option would be, so that a bad value names the file's key."""
+    """The value converted and checked as the option would be (its type, range and checks), so that a bad value
+    names the file's key."""
     from dltool.cli._click import click
 
     try:
-        param.type_cast_value(ctx, typed)
+        param.process_value(ctx, typed)
     except click.exceptions.BadParameter as err:
         raise UsageError(f"--config {file}: {key} = {json.dumps(value)} is refused by {param.opts[0]} "
                          f"({err.format_message().rstrip('.')})", "fix the value in the file") from None

@@ -21,8 +21,8 @@ class _ListByDefault(TyperGroup):
 
 
 runs_app = typer.Typer(name="runs", cls=_ListByDefault, help="Run folders: list them (dltool runs [DIR]), show a "
-                       "finished run's tables again, compare runs side by side, overlay their curves. Reads "
-                       "results.json only: no TensorFlow, nothing is rerun.")
+                       "finished run's tables again, compare runs side by side, overlay their curves (these read "
+                       "results.json only: no TensorFlow), or rerun one from its recorded config.")
 
 Runs = Annotated[List[Path], typer.Argument(help="Run folders (or their results.json).", show_default=False)]
 
@@ -152,6 +152,33 @@ def plot(
     shown = f"{len(runs) - len(without)} of {len(runs)}" if without else f"{len(runs)}"
     note = f" ({', '.join(without)}: no training curve)" if without else ""
     output.info(f"{len(curves)} curves from {shown} run folders{note}: {target}")
+
+
+@runs_app.command("rerun", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def rerun(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(metavar="RUN", help="A run folder of a training command (or its "
+                                           "results.json); options after it override the recorded values.")],
+) -> None:
+    """Run a saved run again: the same command with its recorded config (seed included) into a new run folder.
+
+    Options after RUN change what they name and keep the rest, e.g. dltool runs rerun
+    runs/mnist-softmax-20260101-120000 --steps 100 --seed 1 (--out DIR chooses the new folder). It runs
+    dltool <command> --config RUN/results.json [options] (printed on stderr at the end); a seeded run on the
+    CPU repeats its numbers exactly.
+    """
+    import shlex
+
+    from dltool.cli.config_file import rerun_args
+    from dltool.report import output
+
+    _, command, args = rerun_args(folder, list(ctx.args))
+    root = ctx.find_root()
+    traceback = ["--traceback"] if root.obj and root.obj.get("traceback") else []
+    code = root.command.main([*traceback, *args], prog_name=root.info_name or "dltool", standalone_mode=False)
+    if code:  # the run printed its one-line error
+        ctx.exit(code)
+    output.info(f"rerun of {folder} ({command}) done as: dltool {shlex.join(args)}")
 
 
 def register(app: typer.Typer) -> None:
