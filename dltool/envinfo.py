@@ -208,24 +208,32 @@ def gpu_warnings(gpus: list[dict[str, Any]], build: dict[str, Any], driver: str 
 
 
 def nvidia_smi_gpus() -> tuple[list[dict[str, Any]], str]:
-    """GPUs from ``nvidia-smi`` (no TensorFlow): (list, where they came from or why none)."""
+    """GPUs from ``nvidia-smi`` (no TensorFlow): (list, where they came from or why none).
+
+    Drivers before R510 do not know the ``compute_cap`` field and refuse the whole query: then the GPUs are
+    listed without it, so that the driver version (and the warning that it is too old) still shows."""
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return [], "nvidia-smi not found (no NVIDIA driver, or not on PATH)"
-    try:
-        out = subprocess.run([exe, "--query-gpu=name,memory.total,compute_cap,driver_version",
-                              "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return [], f"nvidia-smi failed: {err}"
+    fields = ["name", "memory.total", "compute_cap", "driver_version"]
+    for attempt in (fields, [f for f in fields if f != "compute_cap"]):
+        try:
+            out = subprocess.run([exe, f"--query-gpu={','.join(attempt)}", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return [], f"nvidia-smi failed: {err}"
+        if out.returncode == 0:
+            break
     if out.returncode != 0:
         return [], f"nvidia-smi failed: {(out.stderr or out.stdout).strip()[:200]}"
     gpus = []
     for index, line in enumerate(row for row in out.stdout.splitlines() if row.strip()):
-        parts = [p.strip() for p in line.split(",")]
-        parts += [""] * (4 - len(parts))
-        gpus.append({"index": index, "name": parts[0],
-                     "memory_mib": int(float(parts[1])) if parts[1].replace(".", "", 1).isdigit() else None,
-                     "compute_capability": parts[2] or None, "driver": parts[3] or None})
+        values = [p.strip() for p in line.split(",")]
+        row = dict(zip(attempt, values + [""] * (len(attempt) - len(values))))
+        memory = row.get("memory.total", "")
+        gpus.append({"index": index, "name": row.get("name", ""),
+                     "memory_mib": int(float(memory)) if memory.replace(".", "", 1).isdigit() else None,
+                     "compute_capability": row.get("compute_cap") or None, "driver": row.get("driver_version") or None})
     return gpus, "nvidia-smi"
 
 

@@ -108,3 +108,21 @@ def test_no_gpu_no_driver_no_code_kind(tmp_path, monkeypatch, cli):
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")  # no nvidia-smi here
     doc = json.loads(cli("env", "--json").stdout)
     assert doc["driver_version"] is None and doc["gpus"] == [] and doc["warnings"] == []
+
+
+def test_a_driver_without_compute_cap_still_shows_and_is_warned_about(tmp_path, monkeypatch, cli):
+    """R470 does not know --query-gpu=compute_cap and refuses the whole query: the GPUs still show, with their
+    driver, and the driver's age is the warning."""
+    from dltool import envinfo
+
+    monkeypatch.setattr(envinfo, "build_info", lambda: dict(TF_221))
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\ncase \"$*\" in\n  *compute_cap*) echo 'Field \"compute_cap\" is not a valid field to "
+                   "query.'; exit 2 ;;\nesac\necho 'Tesla T4, 15109, 470.182.03'\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    doc = json.loads(cli("env", "--json").stdout)
+    assert doc["driver_version"] == "470.182.03"
+    assert [(g["name"], g["memory_mib"], g["compute_capability"], g["code_kind"]) for g in doc["gpus"]] == [
+        ("Tesla T4", 15109, None, None)]
+    assert any("older than 525.60.13" in w for w in doc["warnings"])
