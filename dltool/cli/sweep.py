@@ -77,6 +77,10 @@ def launch(command: str, cfg: Any, opts: Any, run: Callable[..., Any], view: Any
     """
     from dltool.report.export import new_run_dir
 
+    if getattr(opts, "fixed", None):  # --config FILE: its fields that no option sets, as the file records them
+        from dltool.cli.config_file import apply_fixed
+
+        cfg = apply_fixed(cfg, opts.fixed)
     data = cfg.prepare()
     if data is not None:
         extra["data"] = data
