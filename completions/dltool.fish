@@ -16,6 +16,7 @@ complete -c dltool -n '__fish_use_subcommand' -l install-completion
 complete -c dltool -n '__fish_use_subcommand' -l show-completion
 complete -c dltool -n '__fish_use_subcommand' -l traceback
 complete -c dltool -n '__fish_use_subcommand' -l version
+complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l config
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l help
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l iterations
@@ -39,6 +40,7 @@ complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l true-w
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l x-max
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l x-min
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l config
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l dropout
@@ -63,6 +65,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l test-subse
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l xla
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l communication
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l config
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l cross-device-ops
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l data-dir
@@ -92,6 +95,7 @@ complete -c dltool -n '__fish_seen_subcommand_from scale' -l workers
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l xla
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l communications
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l config
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l devices
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l factor
@@ -140,6 +144,7 @@ complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l bn-recalibrate
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l budget
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l bundle
+complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l config
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from eggholder' -l help
@@ -190,6 +195,7 @@ complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'devices' -d 'Tr
 complete -c dltool -f -n '__fish_seen_subcommand_from mnist' -a 'workers' -d 'K workers on disjoint shards with...'
 complete -c dltool -n '__fish_seen_subcommand_from mnist' -l help
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l dataset
@@ -215,6 +221,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l target-accuracy
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l test-subset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l batch-sizes
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l dataset
@@ -241,6 +248,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l test-subset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l xla
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l dataset
@@ -264,6 +272,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l validation
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l adagrad-lr
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dataset
@@ -291,6 +300,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l target-accuracy
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l test-subset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l batch-sizes
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l cross-device-ops
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l data-dir
@@ -311,6 +321,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l virtual
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l communication
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l dataset
@@ -347,6 +358,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subc
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l size
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l split
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l batch-size
+complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l config
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l cutout-size
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l data-dir
@@ -376,6 +388,7 @@ complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'list' -d 'List r
 complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'show' -d 'Print a runs tables again from its results.json (--json:...'
 complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'compare' -d 'Runs side by side: status, duration, the best of each key...'
 complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'plot' -d 'Overlay the runs training-loss curves (log scale) and...'
+complete -c dltool -f -n '__fish_seen_subcommand_from runs' -a 'rerun' -d 'Run a saved run again: the same command with its recorded...'
 complete -c dltool -n '__fish_seen_subcommand_from runs' -l help
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from list' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from list' -l help
@@ -392,3 +405,4 @@ complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcom
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l help
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l out
 complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from plot' -l redraw
+complete -c dltool -n '__fish_seen_subcommand_from runs ; and __fish_seen_subcommand_from rerun' -l help
