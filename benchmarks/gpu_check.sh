@@ -185,6 +185,8 @@ ENV_SECONDS=$(( $(date +%s) - t0 ))
 if [ "$ENV_RC" = 0 ] && ! "$PYTHON" -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get('gpus') else 1)" "$WORK/env.json"; then
   echo "gpu_check.sh: nvidia-smi sees a GPU but TensorFlow does not. Install the CUDA build: pip install -e '.[gpu]'" \
        "(tensorflow[and-cuda]) with a driver that supports it; 'dltool env --tensorflow' shows what TensorFlow sees." >&2
+  "$PYTHON" -c "import json,sys; [print('gpu_check.sh: dltool env warns:', w) for w in json.load(open(sys.argv[1])).get('warnings') or []]" \
+    "$WORK/env.json" >&2
   exit 3
 fi
 # dltool's log level hides TensorFlow's own warning about a PTX JIT: say it here, before the warm-up pays for it

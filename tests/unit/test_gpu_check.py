@@ -41,6 +41,8 @@ if args[0] == "env":
     gpus = [] if "tf-no-gpu" in mode else [{"index": 0, "name": "Fake GPU", "compute_capability": "9.0",
                                             "code_kind": "ptx_jit", "code": "compute_90"}]
     warnings = ["GPU 0: driver 535.54.03 is older than 555.42.02"] if "old-driver" in mode else []
+    if "tf-no-gpu" in mode:
+        warnings = ["driver 470.182.03 is older than 525.60.13, the minimum for CUDA 12.x"]
     doc = {"gpus": gpus, "driver_version": "560.35.03", "warnings": warnings,
            "nccl": {"usable": "nccl-broken" not in mode, "detail": "fake NCCL"}}
 elif args[0] == "mnist":
@@ -201,6 +203,7 @@ def test_no_gpu_says_so_and_exits_3(tmp_path):
 def test_tensorflow_without_the_gpu_exits_3(tmp_path):
     done = _run(tmp_path, mode="tf-no-gpu")
     assert done.returncode == 3 and "TensorFlow does not" in done.stderr and "[gpu]" in done.stderr
+    assert "dltool env warns: driver 470.182.03 is older than 525.60.13" in done.stderr  # the likely reason
 
 
 def test_one_gpu_passes_and_skips_nccl_instead_of_failing_it(tmp_path):
