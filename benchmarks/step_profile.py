@@ -24,6 +24,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def peak_device(tf) -> str:
+    """The device the profiled steps run on, whose matmul peak is MFU's denominator: TensorFlow places them on
+    the first GPU when there is one (matmul_peak's default, /cpu:0, would divide GPU steps by the CPU's peak)."""
+    return "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per compiled call")
@@ -55,7 +61,8 @@ def main() -> None:
         keras.config.set_dtype_policy("float32")
         macs = report_from_model(model).total_macs
         flops = 6.0 * macs
-        peak = matmul_peak(precision)
+        device = peak_device(tf)
+        peak = matmul_peak(precision, device)
         optimizers = {"keras": keras.optimizers.Adam(1e-4), "fused": keras.optimizers.Adam(1e-4)}
         for opt in optimizers.values():
             opt.build(model.trainable_variables)
@@ -98,7 +105,7 @@ def main() -> None:
                 best = min(best, time.perf_counter() - start)
             rows.append((label, 1000 * best / args.steps))
         print(f"\n{precision}: {macs / 1e6:.2f} M MACs forward, {flops / 1e6:.1f} MFLOP per training example, "
-              f"peak {peak / 1e9:.0f} GFLOP/s")
+              f"peak {peak / 1e9:.0f} GFLOP/s on {device}")
         base = {"forward": 0, "forward+backward": 1, "step, Keras update": 2, "step, fused update": 2}
         for label, ms in rows:
             mfu = (flops * batch / (ms / 1000) / peak) if label.startswith("step") else None
