@@ -34,6 +34,12 @@ def run_sweep(command: str, cfg: Any, total_runs: int, run: Callable[..., Any], 
         except KeyboardInterrupt as err:
             if run_dir:
                 recorder.finish("terminated" if isinstance(err, Terminated) else "interrupted")
+                from dltool.report.views.runs import draw_stopped
+
+                drawn = draw_stopped(run_dir)  # the finished runs' figures; never raises, results.json is written
+                if drawn:
+                    output.info(f"figures of the {len(recorder.runs)} finished runs in {run_dir}/: "
+                                + ", ".join(p.name for p in drawn))
                 if interrupted_hint:
                     output.info(interrupted_hint)
             raise

@@ -149,16 +149,48 @@ def redraw(doc: dict, out_dir, source=None) -> list:
     plots = getattr(importlib.import_module(f"dltool.report.views.{module}"), function)
     out_dir = Path(out_dir)
     for data in sorted(Path(source).glob("*.npz")) if source is not None else []:
-        shutil.copyfile(data, out_dir / data.name)
+        if data.resolve() != (out_dir / data.name).resolve():
+            shutil.copyfile(data, out_dir / data.name)
     try:
         paths = list(plots(StoredResult(doc), out_dir))
     except (TypeError, AttributeError, KeyError, ValueError) as err:
+        pngs = source is not None and any(Path(source).glob("*.png"))  # a stopped run may have none
         raise UsageError(f"{command}'s figures cannot be redrawn from results.json alone ({type(err).__name__}: "
-                         f"{err})", "its PNGs are in the run folder; leave --redraw out to overlay the curves")
+                         f"{err})", ("its PNGs are in the run folder; " if pngs else "")
+                         + "leave --redraw out to overlay the curves")
     if not paths:  # e.g. a stopped allreduce whose one finished run was the 1-device baseline
         raise UsageError(f"the {len(doc['runs'])} finished runs of this {command} run make no figure",
                          "leave --redraw out to overlay the training curves")
     return paths
+
+
+def draw_stopped(run_dir) -> list:
+    """The figures of a stopped run (Ctrl-C, SIGTERM) drawn from its finished runs, into its folder: the
+    ``--redraw`` path on the results.json just written. [] when no run finished or the figures cannot be drawn:
+    the stopped run must still exit at once with its results, so no error (nor a second Ctrl-C) escapes here.
+
+    The figures are drawn in a hidden folder and moved in when all are done: an interrupted drawing leaves no
+    half-written PNG."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from dltool import runlog
+
+    run_dir = Path(run_dir)
+    scratch = None
+    try:
+        doc = runlog.load(run_dir)
+        if not doc.get("runs") or str(doc.get("command")) not in REDRAW:
+            return []
+        scratch = Path(tempfile.mkdtemp(prefix=".figures-", dir=run_dir))
+        paths = redraw(doc, scratch, run_dir)
+        return [Path(shutil.move(str(p), str(run_dir / p.name))) for p in paths]
+    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - the results are kept whatever the figures do
+        return []
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def curves_figure(curves: list):
