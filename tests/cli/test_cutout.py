@@ -142,3 +142,23 @@ def test_missing_data_exits_3(cli, tmp_path, monkeypatch):
         result = cli("cutout", *args, "--data-dir", str(empty), "--out", str(out))
         assert result.exit_code == 3 and "cifar10" in result.stderr
         assert not out.exists()
+
+
+def test_show_run_folder_is_a_run_folder(cli, cifar_dir, tmp_path, monkeypatch):
+    """show's --out promised results.json but wrote only the PNG, so `runs show` said "not a run folder" and
+    `dltool runs` did not list it. Now results.json is the --json document with the bookkeeping and the table."""
+    monkeypatch.chdir(tmp_path)
+    result = cli("cutout", "show", "-n", "3", "--json")  # the default folder, runs/cutout-show-<time>/
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    (folder,) = (tmp_path / "runs").iterdir()
+    saved = json.loads((folder / "results.json").read_text())
+    here = f"runs/{folder.name}"  # as made: relative to where the command ran
+    assert {k: saved[k] for k in doc} == doc and doc["figure"] == f"{here}/cutout_examples.png"
+    assert (saved["command"], saved["status"], saved["run_dir"]) == ("cutout show", "finished", here)
+    listed = json.loads(cli("runs", "--json").stdout)["runs"]
+    assert [(r["name"], r["command"], r["status"]) for r in listed] == [(folder.name, "cutout show", "finished")]
+    shown = cli("runs", "show", str(folder))
+    assert shown.exit_code == 0, shown.stderr
+    assert "cutout show: 3 CIFAR-10 train images" in shown.stdout
+    assert all(f"{image['index']:,}" in shown.stdout for image in doc["images"])

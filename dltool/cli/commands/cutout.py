@@ -23,8 +23,8 @@ def show(
     split: Annotated[str, typer.Option("--split", help="Take the images from 'train' or 'test'.")] = "train",
     *, run: opt.RunOptions,
 ) -> None:
-    """A figure of N CIFAR-10 images beside their cutout versions (cutout_examples.png in the run folder;
-    --no-save: the table or JSON only, no folder and no figure).
+    """A figure of N CIFAR-10 images beside their cutout versions (cutout_examples.png and results.json in the
+    run folder, which dltool runs lists and shows; --no-save: the table or JSON only, no folder and no figure).
 
     Cutout: a square of zeros of side --size (16) at a centre drawn uniformly over all 32×32 pixels; near the
     border the square is clipped, so part of it falls outside the image. The same TensorFlow op as in training.
@@ -43,9 +43,16 @@ def show(
     if run.no_save:
         footer.append("Figure not saved (--no-save).")
     else:
-        path = views.show_plot(result, new_run_dir("cutout-show", run.out) / "cutout_examples.png")
+        from dltool.report.export import RunRecorder
+        from dltool.report.views.runs import to_stored
+
+        run_dir = new_run_dir("cutout-show", run.out)
+        path = views.show_plot(result, run_dir / "cutout_examples.png")
         footer.append(f"Figure: {path}")
         doc["figure"] = str(path)
+        # results.json: this document, the bookkeeping and the tables, so that `dltool runs show` reads the folder
+        RunRecorder(run_dir, "cutout show", cfg).finish(result=doc, tables=[to_stored(t) for t in tables],
+                                                        footer=list(footer))
     output.emit(tables, doc, run.fmt, footer)
 
 
