@@ -32,7 +32,7 @@ complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l optimizers
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l out
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l points
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l points-csv
-complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l preset
+complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l preset -r -a 'report000 report001-gd report001-momentum report001-adam report001-compare'
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l true-b
@@ -69,14 +69,14 @@ complete -c dltool -n '__fish_seen_subcommand_from scale' -l config
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l cross-device-ops
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l data-dir
-complete -c dltool -n '__fish_seen_subcommand_from scale' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l dataset -r -a 'fashion_mnist mnist cifar10 synthetic'
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l gpus
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l help
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l json
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l lr
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l markdown
-complete -c dltool -n '__fish_seen_subcommand_from scale' -l mode
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l mode -r -a 'strong weak both'
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l model
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-xla
@@ -87,7 +87,7 @@ complete -c dltool -n '__fish_seen_subcommand_from scale' -l price-per-hour
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l steps
-complete -c dltool -n '__fish_seen_subcommand_from scale' -l strategy
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l strategy -r -a 'mirrored multiworker'
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l timeout
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l virtual
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l warmup-steps
@@ -135,7 +135,7 @@ complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l no-bias
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l no-formulas
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l pool-proj
-complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l preset
+complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l preset -r -a 'report-004 googlenet-3a'
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce3
 complete -c dltool -n '__fish_seen_subcommand_from archcalc' -l reduce5
@@ -198,12 +198,12 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l data-dir
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l dataset -r -a 'mnist fashion_mnist'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l eval-every
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l help
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l init
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l init -r -a 'zeros glorot'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l json
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l loss
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l loss -r -a 'stable naive'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l lrs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l momentum-lrs
@@ -213,7 +213,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizers
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l out
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l precision -r -a 'fp32 bf16 fp16'
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l preset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l preset -r -a 'table1 report001-gd report001-momentum report001-adam report001-compare'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l steps
@@ -224,11 +224,11 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l data-dir
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l dataset -r -a 'mnist fashion_mnist'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l eval-every
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l help
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l init
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l init -r -a 'tutorial keras'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l json
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l lr
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l markdown
@@ -238,7 +238,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l optimizer
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l out
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l precision -r -a 'fp32 bf16 fp16'
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l preset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l preset -r -a 'sweep long fast99 quick'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l quick
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l schedule
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l seed
@@ -251,7 +251,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l data-dir
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l dataset -r -a 'mnist fashion_mnist'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l filters
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from filters' -l help
@@ -275,7 +275,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l data-dir
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dataset -r -a 'mnist fashion_mnist'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l decay
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l decay-unit
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l dropout
@@ -304,7 +304,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l cross-device-ops
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l data-dir
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l dataset -r -a 'mnist fashion_mnist'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l devices
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l help
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l json
@@ -324,7 +324,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l config
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l data-dir
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l dataset
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l dataset -r -a 'mnist fashion_mnist'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l epochs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l help
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from workers' -l json
@@ -356,7 +356,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subc
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l out
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l size
-complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l split
+complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from show' -l split -r -a 'train test'
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l batch-size
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l config
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l csv

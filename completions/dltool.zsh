@@ -8,16 +8,33 @@ _dltool() {
         case "$w" in -*) ;; *) case " $_DLTOOL_GROUPS " in *" ${path:+$path }$w "*) path="${path:+$path }$w" ;; esac ;; esac
     done
     case "$path|$prev" in
+        "mnist softmax|--loss") opts="stable naive" ;;
+        "mnist softmax|--preset") opts="table1 report001-gd report001-momentum report001-adam report001-compare" ;;
+        "mnist softmax|--init") opts="zeros glorot" ;;
+        "mnist softmax|--dataset") opts="mnist fashion_mnist" ;;
         "mnist softmax|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist cnn|--preset") opts="sweep long fast99 quick" ;;
+        "mnist cnn|--init") opts="tutorial keras" ;;
+        "mnist cnn|--dataset") opts="mnist fashion_mnist" ;;
         "mnist cnn|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist filters|--dataset") opts="mnist fashion_mnist" ;;
         "mnist filters|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist mlp|--dataset") opts="mnist fashion_mnist" ;;
         "mnist mlp|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist devices|--dataset") opts="mnist fashion_mnist" ;;
         "mnist devices|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist workers|--dataset") opts="mnist fashion_mnist" ;;
         "mnist workers|--precision") opts="fp32 bf16 fp16" ;;
+        "cutout show|--split") opts="train test" ;;
         "cutout train|--precision") opts="fp32 bf16 fp16" ;;
+        "fit-line|--preset") opts="report000 report001-gd report001-momentum report001-adam report001-compare" ;;
         "cifar-adaptive|--precision") opts="fp32 bf16 fp16" ;;
+        "scale|--strategy") opts="mirrored multiworker" ;;
+        "scale|--mode") opts="strong weak both" ;;
+        "scale|--dataset") opts="fashion_mnist mnist cifar10 synthetic" ;;
         "scale|--precision") opts="fp32 bf16 fp16" ;;
         "allreduce|--precision") opts="fp32 bf16 fp16" ;;
+        "archcalc|--preset") opts="report-004 googlenet-3a" ;;
         "archcalc|--sort") opts="params macs memory" ;;
         "reproduce|--tier") opts="quick full" ;;
         *) opts="" ;;

@@ -40,7 +40,8 @@ class _DltoolGroup(TyperGroup):
         except click.ClickException as err:
             where = err.ctx.command_path if getattr(err, "ctx", None) else "dltool"
             message = err.format_message().rstrip(".")
-            click.echo(f"dltool: error: {message}. See '{where} --help'.", err=True)
+            end = "" if message.endswith(("?", "!")) else "."  # "Did you mean 'fit-line'?" ends its sentence
+            click.echo(f"dltool: error: {message}{end} See '{where} --help'.", err=True)
             code = err.exit_code
         except DltoolError as err:  # only with --traceback: the traceback, then the same line and exit code
             import traceback
@@ -67,6 +68,7 @@ class _DltoolGroup(TyperGroup):
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None:
             _finite_floats(command)
+            _plain_metavars(command)
         return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -115,6 +117,28 @@ def _finite_floats(command: click.Command) -> None:
         param._finite_only = True  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():
         _finite_floats(sub)
+
+
+def _plain_metavars(command: click.Command) -> None:
+    """Help in click's plain words: usage lines name arguments ``NETWORK...`` and ``RUN`` (Typer writes
+    ``{network}``), and a number option with bounds shows ``<int> [x>=1]`` like the others (Typer's
+    ``<int range> [x>=1]`` widened the type column and squeezed every description at 80 columns)."""
+    for param in command.params:
+        if getattr(param, "_plain_metavar", False):
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            def usage_metavar(ctx, *, usage=False, _make=param.make_metavar):
+                text = _make(ctx, usage=usage)
+                if usage and text.startswith("{") and "}" in text:
+                    text = text[1:].replace("}", "", 1).upper()
+                return text
+
+            param.make_metavar = usage_metavar  # type: ignore[method-assign]
+        elif param.metavar is None and isinstance(param.type, click.types._NumberRangeBase):
+            param.metavar = "<int>" if isinstance(param.type, click.types.IntRange) else "<float>"
+        param._plain_metavar = True  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
 
 
 def _interrupted(err: BaseException) -> int:

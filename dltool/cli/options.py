@@ -53,7 +53,14 @@ DataDir = Annotated[
                  help="Folder with the raw dataset files (else $DLTOOL_DATA_DIR, "
                  "/usr/share/datasets, tensorflow-datasets).", show_default=False),
 ]
-Seed = Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1,
+def _check_seed(value: Optional[int]) -> Optional[int]:
+    """NumPy's seed range, checked here rather than with min/max: those would print [0<=x<=4294967295] in --help."""
+    if value is not None and not 0 <= value <= 2**32 - 1:
+        raise typer.BadParameter(f"{value} is not in the range 0 … 4,294,967,295 (2^32−1)")
+    return value
+
+
+Seed = Annotated[int, typer.Option("--seed", callback=_check_seed,
                                    help="Random seed (0 … 2^32−1); a CPU run with the same seed repeats exactly.")]
 Epochs = Annotated[Optional[int], typer.Option("--epochs", min=1, help="Training epochs (default: the study's).")]
 Steps = Annotated[Optional[int], typer.Option("--steps", min=1, help="Stop each run after this many steps.")]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from dltool.cli import choices
 from dltool.cli import options as opt
 
 
@@ -46,7 +47,8 @@ def archcalc(
     formulas: Annotated[bool, typer.Option("--formulas/--no-formulas", help="Show each count as its formula.")]
     = True,
     preset: Annotated[Optional[str], typer.Option(
-        "--preset", help="inception: a named module — report-004 (the default: 32x32x256, Figure 1's filters) or "
+        "--preset", click_type=choices.INCEPTION_PRESET,
+        help="inception: a named module — report-004 (the default: 32x32x256, Figure 1's filters) or "
         "googlenet-3a (Szegedy et al. 2015, Table 1). Options given beside it override its sizes.",
         rich_help_panel="inception", show_default=False)] = None,
     f1: F1 = None, f3: F3 = None, f5: F5 = None, reduce3: Reduce3 = None, reduce5: Reduce5 = None,

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from dltool.cli import choices
 from dltool.cli import options as opt
 
 cutout_app = typer.Typer(
@@ -20,7 +21,8 @@ cutout_app = typer.Typer(
 def show(
     n: Annotated[int, typer.Option("-n", "--number", help="Number of images (1–64).")] = 2,
     size: Annotated[int, typer.Option("--size", help="Side of the zero square, pixels.")] = 16,
-    split: Annotated[str, typer.Option("--split", help="Take the images from 'train' or 'test'.")] = "train",
+    split: Annotated[str, typer.Option("--split", click_type=choices.CUTOUT_SPLIT,
+                                       help="Take the images from 'train' or 'test'.")] = "train",
     *, run: opt.RunOptions,
 ) -> None:
     """A figure of N CIFAR-10 images beside their cutout versions (cutout_examples.png and results.json in the

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from dltool.cli import choices
 from dltool.cli import options as opt
 
 # the grid's options, named here so that the command reads as a list of its options
@@ -37,7 +38,8 @@ def fit_line(
     x_max: Annotated[float, typer.Option("--x-max", help="Largest x of generated points.")] = 10.0,
     csv_file: Annotated[Optional[Path], typer.Option("--points-csv", help="Read points from a CSV with x,y columns.",
                         show_default=False)] = None,
-    preset: Annotated[str, typer.Option("--preset", help="report000 (report 000's grid), report001-gd, "
+    preset: Annotated[str, typer.Option("--preset", click_type=choices.FIT_LINE_PRESET,
+                                        help="report000 (report 000's grid), report001-gd, "
                       "report001-momentum, report001-adam or report001-compare (report 001's exercise-1 sweeps).")]
     = "report000",
     optimizer_defaults: opt.OptimizerDefaults = "tf1",

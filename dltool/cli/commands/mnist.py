@@ -7,6 +7,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
+from dltool.cli import choices
 from dltool.cli import options as opt
 
 mnist_app = typer.Typer(
@@ -16,7 +17,7 @@ mnist_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Dataset = Annotated[str, typer.Option("--dataset", help="mnist or fashion_mnist.")]
+Dataset = Annotated[str, typer.Option("--dataset", click_type=choices.MNIST_DATASET, help="mnist or fashion_mnist.")]
 Subset = Annotated[Optional[int], typer.Option("--subset", min=1, help="Train on a seeded sample of N images.",
                                                show_default=False)]
 TestSubset = Annotated[Optional[int], typer.Option("--test-subset", min=1, help="Test on a seeded sample of N "
@@ -94,13 +95,16 @@ def softmax(
                      "(default: one epoch of the 55,000-image training split = 550; 200 with --quick).",
                      show_default=False)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = 100,
-    loss: Annotated[str, typer.Option("--loss", help="stable (cross-entropy on logits) or naive (the report's "
+    loss: Annotated[str, typer.Option("--loss", click_type=choices.SOFTMAX_LOSS,
+                                      help="stable (cross-entropy on logits) or naive (the report's "
                     "−Σ y·log softmax, which turns NaN at large steps).")] = "stable",
-    preset: Annotated[str, typer.Option("--preset", help="table1 (report 000's 19 settings), report001-gd, "
+    preset: Annotated[str, typer.Option("--preset", click_type=choices.SOFTMAX_PRESET,
+                                        help="table1 (report 000's 19 settings), report001-gd, "
                       "report001-momentum, report001-adam or report001-compare (report 001's exercise 2; compare "
                       "trains 5 epochs).")] = "table1",
     optimizer_defaults: opt.OptimizerDefaults = "tf1",
-    init: Annotated[str, typer.Option("--init", help="Initial weights: zeros (the tutorial's W = 0, b = 0) or "
+    init: Annotated[str, typer.Option("--init", click_type=choices.SOFTMAX_INIT,
+                                      help="Initial weights: zeros (the tutorial's W = 0, b = 0) or "
                     "glorot (Keras' default).")] = "zeros",
     dataset: Dataset = "mnist",
     subset: Subset = None,
@@ -139,7 +143,8 @@ PrecisionMaybe = Annotated[Optional[opt.Precision], typer.Option(
 @_study("cnn", "xla", precision=(PrecisionMaybe, None))
 def cnn(
     preset: Annotated[Optional[str], typer.Option(
-        "--preset", help="sweep (the reports' batch sweep), long (batch 50, 30 epochs), fast99 (fastest recipe to "
+        "--preset", click_type=choices.CNN_PRESET,
+        help="sweep (the reports' batch sweep), long (batch 50, 30 epochs), fast99 (fastest recipe to "
         "99.0 %), quick (default: sweep).", show_default=False)] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="deep (Deep-MNIST CNN, 3.27 M parameters) or fast "
                      "(the fast99 CNN, 417 k) (default: the preset's).", show_default=False)] = None,
@@ -155,7 +160,8 @@ def cnn(
     schedule: Annotated[Optional[str], typer.Option("--schedule", help="constant or onecycle (linear up over 20 % "
                         "of the steps, linear down to 0) (default: the preset's).", show_default=False)] = None,
     optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name (adam, gd, momentum …).")] = "adam",
-    cnn_init: Annotated[str, typer.Option("--init", help="Deep CNN's initial values: tutorial (the TensorFlow "
+    cnn_init: Annotated[str, typer.Option("--init", click_type=choices.CNN_INIT,
+                                          help="Deep CNN's initial values: tutorial (the TensorFlow "
                         "tutorial's, as the reports ran it) or keras (Glorot, zero biases).")] = "tutorial",
     dataset: Dataset = "mnist",
     subset: Subset = None,

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from dltool.cli import choices
 from dltool.cli import options as opt
 
 # the longest option declarations, named here so that the command reads as a list of its options
@@ -26,18 +27,21 @@ Timeout = Annotated[Optional[float], typer.Option(
 
 @opt.shared("data_dir", "precision", "xla", "quick")
 def scale(
-    strategy: Annotated[str, typer.Option("--strategy", help="mirrored: N devices in one process; multiworker: "
+    strategy: Annotated[str, typer.Option("--strategy", click_type=choices.SCALE_STRATEGY,
+                                          help="mirrored: N devices in one process; multiworker: "
                         "N worker processes (MultiWorkerMirroredStrategy).")] = "mirrored",
     gpus: Gpus = None,
     workers: Workers = None,
     virtual: Annotated[bool, typer.Option("--virtual", help="Split one GPU (or the CPU) into N logical devices; "
                        "every number is labelled virtual.")] = False,
-    mode: Annotated[str, typer.Option("--mode", help="strong (global batch fixed), weak (batch per learner "
+    mode: Annotated[str, typer.Option("--mode", click_type=choices.SCALE_MODE,
+                                      help="strong (global batch fixed), weak (batch per learner "
                     "fixed) or both.")] = "both",
     model: Annotated[Optional[str], typer.Option("--model", help="resnet50 (Keras application, no weights), "
                      "resnet20/32/44/56/110 (CIFAR ResNets), deep_mnist_cnn, mlp or softmax. (default: resnet50)",
                      show_default=False)] = None,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", help="fashion-mnist, mnist, cifar10 or synthetic "
+    dataset: Annotated[Optional[str], typer.Option("--dataset", click_type=choices.SCALE_DATASET,
+                                                   help="fashion-mnist, mnist, cifar10 or synthetic "
                        "(random images; an epoch counts 60,000). (default: fashion-mnist)",
                        show_default=False)] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Strong scaling: global batch, "

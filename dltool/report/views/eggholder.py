@@ -40,7 +40,7 @@ def tables(result):
              "vs_constant": r.test_rmse / result.constant_rmse if r.test_rmse is not None else None,
              "own_step_ms": r.own_step_ms, "own_train_seconds": r.own_train_seconds,
              "bundle_share_seconds": r.bundle_share_seconds,
-             "bundle": f"{r.bundle} ({r.bundle_size})", "status": r.status} for r in nets]
+             "bundle": f"{r.bundle + 1} ({r.bundle_size})", "status": r.status} for r in nets]  # 1-based, as on stderr
     bundled = any(r.bundle_size > 1 for r in result.networks)
     own = own_label(result)
     steps = next((r.own_timed_steps for r in result.networks if r.own_timed_steps), None)
@@ -96,8 +96,9 @@ def tables(result):
               + (f"; {result.timing_seconds:.1f} s more timing each network alone" if result.timing_seconds else "")]
     mfus = [b.mfu for b in result.bundles if getattr(b, "mfu", None) is not None]
     if mfus:  # the networks are tiny MLPs: per-step overhead, not matmul speed, bounds them
-        footer.append(f"MFU of the bundles (model FLOPs ÷ the measured matmul peak): "
-                      f"{min(mfus):.2%}–{max(mfus):.2%}")
+        spread = f"{min(mfus):.2%}" if f"{min(mfus):.2%}" == f"{max(mfus):.2%}" else f"{min(mfus):.2%}–{max(mfus):.2%}"
+        footer.append(f"MFU of the bundle{'s' if len(mfus) > 1 else ''} (model FLOPs ÷ the measured matmul peak): "
+                      f"{spread}")
     return [main, summary], footer
 
 
