@@ -45,8 +45,8 @@ ASSERTS = {
                      "hid its GPUs starts none",
     "nccl_virtual": "NCCL on 2 logical GPUs of one card is refused (exit 2), and NCCL itself on those 2 ranks "
                     "shows why",
-    "virtual_gpus": "one card split into 2 logical GPUs: each allocates half its limit (get_memory_info), "
-                    "more than its limit fails, limits fit the card",
+    "virtual_gpus": "one card split into 2 logical GPUs, each filled until its allocator refuses: it held at "
+                    "least half its limit and at most the limit (get_memory_info), and the limits fit the card",
     "collective_timeout": "no collective timeout unless asked, on the GPU path (scale, allreduce, "
                           "CommunicationOptions)",
     "cuda_visible": "TensorFlow sees the GPUs the driver reports; if not, the hint names pip install 'dltool[gpu]'",
@@ -228,6 +228,9 @@ def t_fp16_loss_scale(config: dict) -> dict:
 
 
 def t_virtual_alloc(config: dict) -> dict:
+    """Fill each logical GPU with 256 MiB blocks until its allocator refuses (or 1.25 × its limit was asked):
+    what it held then, measured by get_memory_info, must be at least half its limit and at most its limit.
+    Blocks of 2^26 float32 (no kernel near int32 indexing limits), none copied to the host."""
     import tensorflow as tf
 
     from dltool.engine import devices
@@ -236,21 +239,25 @@ def t_virtual_alloc(config: dict) -> dict:
     gpus = tf.config.list_physical_devices("GPU")
     limits = [int(c.memory_limit) for c in (tf.config.get_logical_device_configuration(gpus[0]) or [])]
     logical = [d.name for d in tf.config.list_logical_devices("GPU")]
-    held, over = [], []
+    block_mib = 256
+    held, peaks, refused = [], [], []
     for name, limit in zip(logical, limits):
-        with tf.device(name):
-            block = tf.zeros([limit * 2**20 // 2 // 4], tf.float32)  # half the limit
-            block.numpy()[:1]
-            held.append(int(tf.config.experimental.get_memory_info(name.split("device:")[-1])["current"]))
+        short = name.split("device:")[-1]  # "GPU:0"
+        blocks, oom = [], False
         try:
             with tf.device(name):
-                tf.zeros([int(limit * 1.1) * 2**20 // 4], tf.float32).numpy()[:1]  # more than the limit
-            over.append("allocated")
+                for _ in range(int(limit * 1.25) // block_mib + 1):
+                    blocks.append(tf.zeros([block_mib * 2**20 // 4], tf.float32))
+                    blocks[-1][:1].numpy()  # the allocation happened (only one element comes to the host)
         except tf.errors.ResourceExhaustedError:
-            over.append("refused")
-        del block
-    return {"limits_mib": limits, "logical": len(logical), "held_bytes": held, "over_limit": over,
-            "visible": len(tf.config.get_visible_devices("GPU")), "physical": len(gpus),
+            oom = True
+        info = tf.config.experimental.get_memory_info(short)
+        held.append(len(blocks) * block_mib * 2**20)
+        peaks.append(int(info["peak"]))
+        refused.append(oom)
+        del blocks
+    return {"limits_mib": limits, "logical": len(logical), "held_bytes": held, "peak_bytes": peaks,
+            "refused": refused, "visible": len(tf.config.get_visible_devices("GPU")), "physical": len(gpus),
             "total_mib": devices.gpu_total_memory_mb((devices.visible_gpu_ids() or ["0"])[0])}
 
 
@@ -404,13 +411,15 @@ def check_virtual(gpus: int) -> bool | None:
     if gpus == 0:
         return emit("virtual_gpus", None, "skipped: no GPU to split")
     out = sub("t_virtual_alloc", {})
-    total, limits, held = out["total_mib"], out["limits_mib"], out["held_bytes"]
-    within = len(held) == 2 and all(lim * 2**20 // 2 <= h <= lim * 2**20 for h, lim in zip(held, limits))
+    total, limits, held, peaks = out["total_mib"], out["limits_mib"], out["held_bytes"], out["peak_bytes"]
+    within = (len(held) == len(peaks) == len(limits) == 2
+              and all(lim * 2**20 // 2 <= h <= p <= lim * 2**20 for h, p, lim in zip(held, peaks, limits)))
     fits = bool(total) and sum(limits) <= total
-    ok = out["logical"] == 2 and out["visible"] == 1 and within and out["over_limit"] == ["refused"] * 2 and fits
+    ok = out["logical"] == 2 and out["visible"] == 1 and within and out["refused"] == [True, True] and fits
     return emit("virtual_gpus", ok, f"{out['physical']} physical GPU(s), {out['visible']} visible, {out['logical']} "
-                f"logical with limits {limits} MiB (card {total} MiB); half of each limit allocated: held "
-                f"{[round(h / 2**20) for h in held]} MiB; more than the limit: {out['over_limit']}")
+                f"logical with limits {limits} MiB (card {total} MiB, want their sum within it); filled in 256 MiB "
+                f"blocks: held {[round(h / 2**20) for h in held]} MiB, peak {[round(p / 2**20) for p in peaks]} "
+                f"MiB (want ≥ half the limit, ≤ the limit), refused past the limit {out['refused']}")
 
 
 def check_timeout(gpus: int) -> bool | None:

@@ -69,16 +69,18 @@ def test_fp16_workers_on_one_gpu_skips_instead_of_cpu_ring_workers(checks, monke
     assert "needs ≥ 2 GPUs" in row["detail"] and "has 1" in row["detail"]
 
 
-def _virtual(over=("refused", "refused"), held=(9000, 9000), limits=(16000, 16000), total=35000):
+def _virtual(refused=(True, True), held=(15872, 15872), peak=(15900, 15900), limits=(16000, 16000), total=35000):
     return {"limits_mib": list(limits), "logical": 2, "held_bytes": [h * 2**20 for h in held],
-            "over_limit": list(over), "visible": 1, "physical": 1, "total_mib": total}
+            "peak_bytes": [p * 2**20 for p in peak], "refused": list(refused), "visible": 1, "physical": 1,
+            "total_mib": total}
 
 
 @pytest.mark.parametrize("fake, ok", [
     (_virtual(), True),
-    (_virtual(over=("refused", "allocated")), False),  # the limit is not enforced
-    (_virtual(held=(9000, 100)), False),  # the second logical GPU did not hold its block
-    (_virtual(limits=(20000, 20000)), False),  # the limits do not fit the card
+    (_virtual(refused=(True, False)), False),  # the limit is not enforced: 1.25 × the limit was allocated
+    (_virtual(held=(15872, 256), peak=(15900, 300)), False),  # the second logical GPU held next to nothing
+    (_virtual(peak=(15900, 17000)), False),  # it held more than its limit
+    (_virtual(limits=(20000, 20000), held=(19968, 19968), peak=(19990, 19990)), False),  # limits exceed the card
 ])
 def test_virtual_gpus_measures_what_was_allocated(checks, fake, ok):
     checks.FAKE["t_virtual_alloc"] = fake
