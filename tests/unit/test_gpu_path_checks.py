@@ -24,6 +24,8 @@ def checks(monkeypatch, capsys):
 
     def fake_sub(target, config, **kwargs):
         calls.append(target)
+        if isinstance(module.FAKE[target], Exception):
+            raise module.FAKE[target]
         return module.FAKE[target]
 
     module.FAKE = {}
@@ -132,10 +134,12 @@ def test_warmup_without_a_gpu_is_skipped_without_tensorflow(tmp_path):
     assert row == {"check": "warm-up", "ok": None, "detail": "skipped: no GPU"}
 
 
-@pytest.mark.parametrize("ran, says", [(False, "fails, as the refusal expects"), (True, "the refusal could be lifted")])
+@pytest.mark.parametrize("ran, says", [(False, "fails, as the refusal expects"), (True, "the refusal could be lifted"),
+                                       (None, "did not finish: TimeoutError")])
 def test_nccl_virtual_on_a_gpu_shows_what_nccl_does_on_two_logical_gpus(checks, ran, says):
-    checks.FAKE["t_nccl_two_logical"] = {"ran": ran, "detail": "InternalError: ncclInvalidUsage" if not ran
-                                         else "sum [2.0, 2.0, 2.0, 2.0]"}
+    checks.FAKE["t_nccl_two_logical"] = (TimeoutError("no answer in 60 s") if ran is None else
+                                         {"ran": ran, "detail": "InternalError: ncclInvalidUsage" if not ran
+                                          else "sum [2.0, 2.0, 2.0, 2.0]"})
     assert checks.check_nccl_virtual(1) is True
     (row,) = checks.lines()
     assert "scale: exit 2; mnist devices: exit 2" in row["detail"] and says in row["detail"]
