@@ -31,6 +31,8 @@ from dltool.errors import UsageError
 
 #: ctx.meta key of what the --config callback read, for the shared options' wrapper
 META = "dltool.config_file"
+#: TOML is read with the standard library's tomllib (Python 3.11+); tomli is not a dependency
+TOMLLIB = sys.version_info >= (3, 11)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def read(path: Path) -> tuple[Path, dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"--config {file} cannot be read ({err})", "give a readable JSON or TOML file") from None
     if file.suffix.lower() == ".toml":
-        if sys.version_info < (3, 11):
+        if not TOMLLIB:
             raise UsageError(f"--config {file}: TOML needs Python 3.11 or newer (tomllib)",
                              "give the same keys as a JSON file (e.g. the config object of a results.json)")
         import tomllib

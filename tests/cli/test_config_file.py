@@ -214,6 +214,14 @@ def test_bad_config_is_one_line_exit_2_and_nothing_runs(cli, built, tmp_path, ca
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
 
 
+def test_toml_before_python_3_11_asks_for_json(cli, built, tmp_path, monkeypatch):
+    monkeypatch.setattr(config_file, "TOMLLIB", False)
+    (tmp_path / "egg.toml").write_text("epochs = 4\n")
+    result = cli("eggholder", "--config", "egg.toml")
+    assert result.exit_code == 2 and built == []
+    assert "TOML needs Python 3.11 or newer (tomllib). give the same keys as a JSON file" in result.stderr
+
+
 def test_refused_config_never_imports_tensorflow(tmp_path):
     import subprocess
     import sys
