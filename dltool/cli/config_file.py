@@ -174,7 +174,7 @@ def load(ctx: Any, command: str, path: Path) -> Loaded:
                          f"{'is not a key' if len(unknown) == 1 else 'are not keys'} of `dltool {command}`",
                          f"its keys: {keys}")
     config = {k: _coerce(v, hints[k], k, file) for k, v in values.items() if k not in spec.derived}
-    defaults, fixed = {}, {}
+    defaults, fixed, gives_way = {}, {}, dict(spec.gives_way)
     for key, value in config.items():
         if key in spec.forms:
             param, typed = spec.forms[key](value, config)
@@ -189,7 +189,9 @@ def load(ctx: Any, command: str, path: Path) -> Loaded:
                         "for as without --data-dir (give --data-dir to choose)")
         elif typed is not None:
             defaults[param] = _check(ctx, params[param], typed, key, value, file)
-    return Loaded(file, resolved, defaults, fixed, spec.gives_way)
+        elif key not in spec.forms and key != "data_dir":  # null, which an option cannot give: kept as recorded
+            fixed[key], gives_way[key] = None, (param,)  # (a preset would fill it), unless the option is typed
+    return Loaded(file, resolved, defaults, fixed, gives_way)
 
 
 def _typed(value: Any) -> Any:

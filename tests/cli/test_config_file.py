@@ -124,6 +124,16 @@ def test_recorded_settings_give_way_to_the_options_that_replace_them(cli, built,
     assert replaced.subset == first.subset and replaced.steps == first.steps  # the rest stays the file's
 
 
+def test_a_recorded_null_stays_null_under_a_preset(cli, built, tmp_path):
+    """No option gives null, but a file may: cnn's fast99 preset sets a target, a null in the file unsets it
+    (and a typed --target-accuracy still wins)."""
+    (tmp_path / "c.json").write_text(json.dumps({"preset": "fast99", "target_accuracy": None}))
+    _, cfg, _ = _build(cli, built, "mnist", "cnn", "--config", "c.json")
+    assert cfg.preset == "fast99" and cfg.target_accuracy is None and cfg.model == "fast"
+    _, typed, _ = _build(cli, built, "mnist", "cnn", "--config", "c.json", "--target-accuracy", "0.98")
+    assert typed.target_accuracy == 0.98
+
+
 def test_a_toml_or_json_file_of_some_keys(cli, built, tmp_path):
     (tmp_path / "egg.toml").write_text('widths = [32, 128]\nlayers = [1]\nepochs = 4\norders = "all"\n'
                                        'bn_recalibrate = false\nseed = 9\n')
