@@ -164,8 +164,8 @@ def rerun(
 
     Options after RUN change what they name and keep the rest, e.g. dltool runs rerun
     runs/mnist-softmax-20260101-120000 --steps 100 --seed 1 (--out DIR chooses the new folder). It runs
-    dltool <command> --config RUN/results.json [options] (printed on stderr at the end); a seeded run on the
-    CPU repeats its numbers exactly.
+    dltool <command> --config RUN/results.json followed by those options (printed on stderr at the end); a
+    seeded run on the CPU repeats its numbers exactly.
     """
     import shlex
 
