@@ -119,7 +119,8 @@ def _config_option(command: str) -> Any:
     return Annotated[Optional[Path], typer.Option(
         "--config", callback=load, is_eager=True, metavar="FILE", show_default=False,
         help="Take the options from a file: a run folder or its results.json (the run's config), or a JSON or TOML "
-        "file of the same keys. Options given here win; a new run folder is written (see also: dltool runs rerun).")]
+        "file of the same keys. Options on the command line win; a new run folder is written (see also: dltool runs "
+        "rerun).")]
 
 
 # name → (annotation, default); the order is the order in --help, after the command's own options
