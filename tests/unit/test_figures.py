@@ -169,3 +169,32 @@ def test_count_axis_on_base_two():
     fig.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "8", "48"]
     plt.close(fig)
+
+
+def test_a_panel_with_no_data_says_so():
+    """A softmax panel whose every run diverged (losses stored as null) was an empty frame with a legend."""
+    import matplotlib.pyplot as plt
+
+    from dltool.report.views.mnist import _panels
+
+    fig = _panels({"gd": [("lr 0.1", [1, 2, 3], [2.3, 1.0, 0.5])],
+                   "adam": [("lr 10 (diverged)", [1, 2], [None, None])]}, "step", "loss", "t", logy=True)
+    gd, adam = fig.axes[:2]
+    assert [t.get_text() for t in adam.texts] == ["no data"]
+    assert not gd.texts and gd.get_yscale() == "log"
+    plt.close(fig)
+
+
+def test_cifar_adaptive_curves_that_coincide_both_show(drawn, tmp_path):
+    from dltool.report.views.cifar_adaptive import plots
+    from dltool.runlog import StoredResult
+
+    losses = [2.3, 2.1, 2.0]
+    runs = [{"part": 2, "method": m, "lr": 0.001, "status": "finished", "epoch_losses": losses,
+             "test_accuracies": [0.1, 0.2, 0.25]} for m in ("adagrad", "rmsprop")]
+    plots(StoredResult({"config": {"methods": ["adagrad", "rmsprop"], "input_dropout": 0.2, "dropout": 0.5},
+                        "runs": runs}), tmp_path)
+    for name in ("training_loss.png", "test_accuracy.png"):
+        first, second = drawn[name].axes[0].get_lines()
+        assert "same curve" in second.get_label() and second.get_linestyle() != first.get_linestyle(), name
+        assert first.get_marker() == "o" and second.get_markerfacecolor() == "none"

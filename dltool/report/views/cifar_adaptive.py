@@ -108,7 +108,7 @@ def tables(result):
 def plots(result, run_dir: Path) -> list[Path]:
     from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
-    from dltool.report.plots import figure, palette, save_figure, tight_layout
+    from dltool.report.plots import figure, palette, plot_lines, save_figure, tight_layout
 
     parts = sorted({r.part for r in result.runs})
     if not parts:
@@ -116,10 +116,10 @@ def plots(result, run_dir: Path) -> list[Path]:
     fig, axes = figure(1, len(parts), figsize=(6.2 * len(parts), 4.4), squeeze=False, sharey=True)
     colours = dict(zip(result.config.methods, palette(len(result.config.methods))))
     for ax, part in zip(axes.flat, parts):
-        for r in (r for r in result.runs if r.part == part):
-            label = f"{r.method} (η {r.lr:g})" + (f" — {r.status}" if r.status != "finished" else "")
-            ax.plot(range(1, len(r.epoch_losses) + 1), r.epoch_losses, label=label, color=colours.get(r.method),
-                    linewidth=1.6, marker="o" if len(r.epoch_losses) <= 30 else None, markersize=3)
+        runs = [r for r in result.runs if r.part == part]  # markers on short curves; a repeated curve shows
+        plot_lines(ax, [(f"{r.method} (η {r.lr:g})" + (f" — {r.status}" if r.status != "finished" else ""), None,
+                         r.epoch_losses) for r in runs],
+                   styles=[{"color": colours.get(r.method)} for r in runs], linewidth=1.6, markersize=3)
         title = "Part 2: without dropout" if part == 2 else (
             f"Part 3: dropout {result.config.input_dropout:g} input, {result.config.dropout:g} hidden")
         ax.set_title(title)
@@ -138,9 +138,10 @@ def plots(result, run_dir: Path) -> list[Path]:
 
     fig, axes = figure(1, len(parts), figsize=(6.2 * len(parts), 4.0), squeeze=False, sharey=True)
     for ax, part in zip(axes.flat, parts):
-        for r in (r for r in result.runs if r.part == part):
-            accs = [100 * a if a is not None else float("nan") for a in r.test_accuracies]
-            ax.plot(range(1, len(accs) + 1), accs, label=r.method, color=colours.get(r.method), linewidth=1.5)
+        runs = [r for r in result.runs if r.part == part]
+        plot_lines(ax, [(r.method, None, [100 * a if a is not None else float("nan") for a in r.test_accuracies])
+                        for r in runs], styles=[{"color": colours.get(r.method)} for r in runs], linewidth=1.5,
+                   markersize=3)
         ax.set_title("Part 2: without dropout" if part == 2 else "Part 3: with dropout")
         ax.set_xlabel("epoch")
         ax.set_ylabel("test accuracy (%)")

@@ -114,7 +114,7 @@ def softmax_plots(result, run_dir: Path) -> list[Path]:
 def _panels(panels: dict[str, list], xlabel: str, ylabel: str, title: str, *, logy: bool = False,
             logx: bool = False, ncols: int = 3, ylim: tuple | None = None):
     """One subplot per panel, one line per (label, xs, ys) series."""
-    from dltool.report.plots import figure, plot_lines, tight_layout
+    from dltool.report.plots import figure, no_data, plot_lines, tight_layout
 
     n = max(len(panels), 1)
     cols = min(ncols, n)
@@ -125,6 +125,9 @@ def _panels(panels: dict[str, list], xlabel: str, ylabel: str, title: str, *, lo
         ax.set_title(name)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
+        if not any(v == v for _, _, ys in series for v in ys if v is not None):  # nothing drawn: say so
+            no_data(ax)
+            continue
         if logy and any(len(s[2]) for s in series):
             ax.set_yscale("log")
         if logx:
