@@ -56,16 +56,18 @@ def to_rich(spec: TableSpec, width: int | None = None):
     word), headers wrap at their spaces, and a word wider than its column folds onto the next line instead of
     ending in "…".
 
-    ``width`` is the terminal's: a table too wide for it takes a compact layout (no outer border, one space
-    between columns), then leaves out its ``secondary`` columns from the right (a note names them), and if it is
-    still too wide it overflows the terminal (printed with ``crop=False``) rather than cut a number."""
+    ``width`` is the terminal's: a table too wide for it takes a compact layout (no outer border, two spaces
+    between columns), then leaves out its ``secondary`` columns from the right (a note names them), then folds a
+    header's longest word in two, and if it is still too wide it overflows the terminal (printed with
+    ``crop=False``) rather than cut a number."""
     from rich import box
     from rich.table import Table
 
     rows = text_rows(spec)
     columns = list(range(len(spec.columns)))
     data = [max((_longest_word(row[i]) for row in rows), default=1) for i in columns]
-    need = [max(data[i], _longest_word(spec.columns[i].header)) for i in columns]
+    words = [_longest_word(c.header) for c in spec.columns]
+    need = [max(data[i], words[i]) for i in columns]
     compact, dropped = False, []
     if width is not None and _width(need, columns, compact) > width:
         compact = True
@@ -75,8 +77,8 @@ def to_rich(spec: TableSpec, width: int | None = None):
             if spec.columns[i].secondary:
                 columns.remove(i)
                 dropped.append(spec.columns[i].header)
-        if _width(need, columns, compact) > width and _width(data, columns, compact) <= width:
-            need = data  # headers fold before the table overflows; values never do
+        if _width(need, columns, compact) > width:  # a header's longest word folds once, in two halves; values never
+            need = [max(data[i], -(-words[i] // 2)) for i in range(len(spec.columns))]
     notes = list(spec.notes)
     if dropped:
         notes.append(f"Left out at {width} columns: {', '.join(reversed(dropped))} (a wider terminal shows them; "

@@ -189,3 +189,27 @@ def test_a_table_that_cannot_fit_overflows_rather_than_cutting_a_number():
     console.print(to_rich(spec, width=80), crop=False)
     output_text = console.file.getvalue()
     assert output_text.count("1,849,688,064,000") == 8 and "…" not in output_text
+
+
+def test_a_header_folds_at_most_once_when_nothing_else_fits():
+    """fit-line at 80 columns printed "momentum" one letter a line; a header's longest word now folds in two."""
+    from rich.console import Console
+
+    columns = [Column(f"c{i}", f"{word}", justify="right") for i, word in
+               enumerate(["optimizer", "momentum", "iterations", "seconds", "learning", "accuracy", "throughput",
+                          "efficiency", "speedup", "parameters", "activations"])]
+    spec = TableSpec("t", columns, [{f"c{i}": "0.5" for i in range(len(columns))}])
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    console.print(to_rich(spec, width=80), crop=False)
+    lines = console.file.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = [line for line in lines if line.strip() and not line.startswith(("t", "─")) and "0.5" not in line]
+    assert len(header) == 2, lines  # every header on at most two lines
+
+
+def test_stored_tables_keep_their_secondary_columns():
+    """`dltool runs show` leaves out the same columns as the run did at the end: the flag is kept in results.json."""
+    from dltool.report.views.runs import from_stored, to_stored
+
+    spec = TableSpec("t", [Column("a", "a"), Column("b", "b", secondary=True)], [{"a": 1, "b": 2}])
+    assert [c.secondary for c in from_stored(json.loads(json.dumps(to_stored(spec)))).columns] == [False, True]

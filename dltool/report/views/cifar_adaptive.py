@@ -86,12 +86,13 @@ def tables(result):
         notes.append("diverged (stopped early): " + ", ".join(diverged))
     table = TableSpec("cifar-adaptive: adaptive learning-rate methods, CIFAR-10 MLP", [
         Column("method", "method", justify="left"), Column("lr", "η", "g"),
-        Column("final_loss", "final loss", ".4f"), Column("best_loss", "best loss", ".4f"),
+        Column("final_loss", "final loss", ".4f"), Column("best_loss", "best loss", ".4f", secondary=True),
         Column("final_loss_dropout", "final loss (dropout)", ".4f"),
-        Column("best_loss_dropout", "best loss (dropout)", ".4f"), Column("status", "status", justify="left"),
-        Column("seconds", "time s", ".1f"), Column("seconds_dropout", "time s (dropout)", ".1f"),
-        Column("time_ratio_shown", "time ratio (tracing excl.)", ".2f"), MFU_COLUMN,
-        Column("mfu_dropout", "MFU (dropout)", ".1%"),
+        Column("best_loss_dropout", "best loss (dropout)", ".4f", secondary=True),
+        Column("status", "status", justify="left"), Column("seconds", "time s", ".1f", secondary=True),
+        Column("seconds_dropout", "time s (dropout)", ".1f", secondary=True),
+        Column("time_ratio_shown", "time ratio (tracing excl.)", ".2f", secondary=True), MFU_COLUMN,
+        Column("mfu_dropout", "MFU (dropout)", ".1%", secondary=True),
         Column("test_accuracy", "test acc", _acc), Column("test_accuracy_dropout", "test acc (dropout)", _acc)],
         rows, notes=notes, csv_columns=[
             Column("method", "method"), Column("lr", "lr"), Column("final_loss", "final_loss"),

@@ -16,7 +16,7 @@ def sig(value: Any, digits: int = 4) -> str:
 
 
 # MFU: one column and one note for every training table (the numbers come from engine/loop.py's FitResult)
-MFU_COLUMN = Column("mfu", "MFU", ".1%")
+MFU_COLUMN = Column("mfu", "MFU", ".1%", secondary=True)  # left out first on a narrow terminal
 
 
 def mfu_note(peak_flops: float | None = None, precision: str | None = None) -> str:

@@ -19,9 +19,9 @@ def tables(result):
     table = TableSpec("fit-line: y = w·x + b, full-batch training", [
         Column("optimizer", "optimizer", justify="left"), Column("lr", "lr", "g"), Column("momentum", "momentum", "g"),
         Column("final_loss", "final loss (MSE)", ".5g"), Column("w", "w", ".4f"), Column("b", "b", ".4f"),
-        Column("w_error", "|w − w*|", ".3g"), Column("b_error", "|b − b*|", ".3g"),
-        Column("status", "status", justify="left"), Column("iterations", "iterations", ","),
-        Column("seconds", "seconds", ".2f")], rows,
+        Column("w_error", "|w − w*|", ".3g", secondary=True), Column("b_error", "|b − b*|", ".3g", secondary=True),
+        Column("status", "status", justify="left"), Column("iterations", "iterations", ",", secondary=True),
+        Column("seconds", "seconds", ".2f", secondary=True)], rows,
         notes=[f"points: {len(result.x)}; generating line w={sig(result.true_w)}, b={sig(result.true_b)}; "
                f"least-squares optimum w*={result.lstsq_w:.4f}, b*={result.lstsq_b:.4f}, optimal MSE "
                f"{result.optimal_loss:.5g}; |w − w*|, |b − b*| are measured from this optimum.",

@@ -273,13 +273,14 @@ def filters_tables(result):
                  "mfu": r.mfu} for r in f_runs]
         tables.append(TableSpec(f"mnist filters: width F at lr {cfg.lr:g}", [
             Column("filters", "F", ","), Column("params", "params", ","),
-            Column("params_by_hand", "9F²+6283F+1418", ","), Column("reference_params", "report", ","),
+            Column("params_by_hand", "9F²+6283F+1418", ",", secondary=True), Column("reference_params", "report", ","),
             Column("match", "match", justify="left"), Column("val_accuracy", "val acc", ACC),
             Column("reference_val_accuracy", "report val", ".3f"), Column("test_error", "test err", ACC),
             Column("reference_test_error", "report err", ACC), Column("train_seconds", "train s", ".1f"),
-            Column("reference_cpu_seconds", "report CPU s", ".2f"),
-            Column("reference_gpu_seconds", "report GPU s", ".2f"),
-            Column("seconds_per_epoch", "s/epoch", ".2f"), Column("images_per_second", "images/s", ",.0f"),
+            Column("reference_cpu_seconds", "report CPU s", ".2f", secondary=True),
+            Column("reference_gpu_seconds", "report GPU s", ".2f", secondary=True),
+            Column("seconds_per_epoch", "s/epoch", ".2f", secondary=True),
+            Column("images_per_second", "images/s", ",.0f", secondary=True),
             MFU_COLUMN], rows,
             notes=common_notes + [
                 "params: Keras' count; report: report 002's count (Table 1). report val / err / CPU s / GPU s: "
@@ -390,17 +391,18 @@ def mlp_tables(result):
                      "reference_mean_abs_weight": ref_w, "share_small": r.share_small,
                      "time_to_target": r.time_to_target, "train_seconds": r.train_seconds,
                      "reference_train_seconds": _mlp_ref(r, "train_seconds"), "mfu": r.mfu})
-    columns = [Column("name", "run", justify="left"), Column("studies", "studies", justify="left"),
+    columns = [Column("name", "run", justify="left"), Column("studies", "studies", justify="left", secondary=True),
                Column("hidden", "hidden"), Column("optimizer", "opt", justify="left"), Column("lr", "lr"),
                Column("regularisation", "regularisation", justify="left"), Column("params", "params", ","),
                Column("train_accuracy", "train acc", ACC), Column("test_accuracy", "test acc", ACC),
                Column("reference_test_accuracy", "report", ".3f"), Column("delta", "Δ", "+.4f"),
-               Column("mean_abs_weight", "mean |w|", ".4f"), Column("reference_mean_abs_weight", "report", "g"),
-               Column("share_small", "|w|<1e-3", ".1%")]
+               Column("mean_abs_weight", "mean |w|", ".4f", secondary=True),
+               Column("reference_mean_abs_weight", "report", "g", secondary=True),
+               Column("share_small", "|w|<1e-3", ".1%", secondary=True)]
     if cfg.target_accuracy is not None:
         columns.append(Column("time_to_target", f"s to {cfg.target_accuracy:g}", ".2f"))
-    columns += [Column("train_seconds", "train s", ".1f"),
-                Column("reference_train_seconds", "report s (its machine)", ".0f"), MFU_COLUMN]
+    columns += [Column("train_seconds", "train s", ".1f", secondary=True),
+                Column("reference_train_seconds", "report s (its machine)", ".0f", secondary=True), MFU_COLUMN]
     notes = [f"MLP on {result.data['name']}, batch {cfg.batch_size}, {cfg.epochs} epoch(s), ReLU; base: 784-100-10, "
              f"SGD lr {cfg.lr:g}, L2 {cfg.l2:g}·Σw² on the hidden weights; diminishing lr: k counts "
              f"{cfg.decay_unit}s; L1: {mlp_l1_text(cfg)}", _data_note(result),
@@ -656,12 +658,13 @@ def workers_tables(result):
     elif cfg.dataset != "mnist":
         notes.append(_ref_note(result))
     table = TableSpec("mnist workers: K workers on disjoint shards", [
-        Column("label", "workers", justify="left"), Column("shard_size", "shard", ","),
-        Column("global_batch", "global batch", ","), Column("steps", "steps", ","),
+        Column("label", "workers", justify="left"), Column("shard_size", "shard", ",", secondary=True),
+        Column("global_batch", "global batch", ","), Column("steps", "steps", ",", secondary=True),
         Column("test_accuracy", "test acc", ACC), Column("reference", "report", ".3f"),
         Column("reference_source", "source", justify="left"), Column("delta", "Δ", "+.4f"),
         Column("train_seconds", "train s", ".2f"),
-        Column("step_ms", "ms/step", ".2f"), Column("images_per_second", "images/s", ",.0f"),
+        Column("step_ms", "ms/step", ".2f", secondary=True),
+        Column("images_per_second", "images/s", ",.0f", secondary=True),
         Column("speedup", "speedup", ".2f"), MFU_COLUMN,
         Column("workers_agree", "agree", lambda v: "yes" if v else "NO"),
         Column("status", "status", justify="left")], rows, notes=notes)

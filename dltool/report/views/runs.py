@@ -10,14 +10,15 @@ from dltool.report.tables import Column, TableSpec, text_rows, to_csv
 def to_stored(spec: TableSpec) -> dict[str, Any]:
     """A table as plain JSON (cells already formatted, its CSV text beside them), kept in results.json so a
     finished run's tables print again (``dltool runs show``) without TensorFlow and without rerunning."""
-    return {"title": spec.title, "columns": [{"header": c.header, "justify": c.justify} for c in spec.columns],
+    return {"title": spec.title, "columns": [{"header": c.header, "justify": c.justify,
+                                             **({"secondary": True} if c.secondary else {})} for c in spec.columns],
             "rows": text_rows(spec), "notes": list(spec.notes), "primary": spec.primary, "csv": to_csv(spec)}
 
 
 def from_stored(doc: dict[str, Any]) -> TableSpec:
     """The inverse of :func:`to_stored`: a TableSpec whose cells are the stored text."""
-    columns = [Column(str(i), c.get("header", ""), justify=c.get("justify", "right"))
-               for i, c in enumerate(doc.get("columns", []))]
+    columns = [Column(str(i), c.get("header", ""), justify=c.get("justify", "right"),
+                      secondary=bool(c.get("secondary"))) for i, c in enumerate(doc.get("columns", []))]
     rows = [{str(i): v for i, v in enumerate(row)} for row in doc.get("rows", [])]
     return TableSpec(doc.get("title", ""), columns, rows, notes=list(doc.get("notes", [])),
                      primary=bool(doc.get("primary", True)))

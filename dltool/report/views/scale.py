@@ -108,18 +108,19 @@ def tables(result):
     notes.extend(result.notes)
     columns = [
         Column("mode", "mode", justify="left"), Column("learners", "learners", "d"),
-        Column("devices", "devices", justify="left"), Column("global_batch", "eff. batch", ","),
-        Column("per_learner_batch", "per learner", ","), Column("step_ms", "step (ms)", ",.1f"),
-        Column("throughput_text", "examples/s ± sem"), Column("mfu", "MFU", ".1%")]
+        Column("devices", "devices", justify="left", secondary=True), Column("global_batch", "eff. batch", ","),
+        Column("per_learner_batch", "per learner", ",", secondary=True),
+        Column("step_ms", "step (ms)", ",.1f", secondary=True), Column("throughput_text", "examples/s ± sem"),
+        Column("mfu", "MFU", ".1%", secondary=True)]
     work = f"{cfg.epochs} epochs"
     if all_measured:
         columns.append(Column("training_text", f"training time {work} (measured wall)"))
     else:
         steps = f", {result.runs[0].steps} steps" if same_steps and result.runs else ""
-        columns += [Column("wall_text", f"wall{steps} (measured)"),
+        columns += [Column("wall_text", f"wall{steps} (measured)", secondary=True),
                     Column("training_text", f"{work} ({'extrapolated' if not mixed else 'see notes'})")]
     columns += [
-        Column("cost_text", "cost ($)"), Column("speedup", "speedup", ".2f"),
+        Column("cost_text", "cost ($)", secondary=True), Column("speedup", "speedup", ".2f"),
         Column("efficiency_text", "efficiency (conventional)"),
         Column("ratio_text", "t_iter(N)/t_iter(1) (report)"), Column("status", "status", justify="left")]
     table = TableSpec(f"scale: data-parallel scaling, {result.model}{virtual}", columns, rows, notes=notes,
