@@ -76,7 +76,7 @@ def to_rich(spec: TableSpec, width: int | None = None):
                 break
             if spec.columns[i].secondary:
                 columns.remove(i)
-                dropped.append(spec.columns[i].header)
+                dropped.append(" ".join(spec.columns[i].header.split()))
         if _width(need, columns, compact) > width:  # a header's longest word folds once, in two halves; values never
             need = [max(data[i], -(-words[i] // 2)) for i in range(len(spec.columns))]
     notes = list(spec.notes)

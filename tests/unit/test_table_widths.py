@@ -36,6 +36,18 @@ def _long(spec: TableSpec) -> TableSpec:
     return TableSpec(spec.title, columns, rows, notes=list(spec.notes), primary=spec.primary)
 
 
+def _shown(spec: TableSpec, headers: list[str]) -> TableSpec:
+    """``spec`` less the columns a narrow terminal left out (the rendered table's headers, in order)."""
+    kept, rest = [], list(headers)
+    for i, column in enumerate(spec.columns):
+        if rest and column.header == rest[0]:
+            kept.append(i)
+            rest.pop(0)
+    assert not rest, (headers, [c.header for c in spec.columns])
+    rows = [{str(i): row[i] for i in kept} for row in text_rows(spec)]
+    return TableSpec(spec.title, [Column(str(i), spec.columns[i].header) for i in kept], rows, notes=spec.notes)
+
+
 class _Terminal:
     """``output.emit`` on a terminal of ``width`` columns; keeps every table it rendered and the text."""
 
@@ -48,8 +60,9 @@ class _Terminal:
 
         def render(spec: TableSpec, width: int | None = None):
             spec = _long(spec) if lengthen else spec
-            self.specs.append(spec)
-            return to_rich(spec, width=width)
+            table = to_rich(spec, width=width)
+            self.specs.append(_shown(spec, [str(c.header) for c in table.columns]))
+            return table
 
         monkeypatch.setattr(output, "to_rich", render)
 
@@ -213,3 +226,12 @@ def test_stored_tables_keep_their_secondary_columns():
 
     spec = TableSpec("t", [Column("a", "a"), Column("b", "b", secondary=True)], [{"a": 1, "b": 2}])
     assert [c.secondary for c in from_stored(json.loads(json.dumps(to_stored(spec)))).columns] == [False, True]
+
+
+def test_the_readme_comparison_fits_80_columns_leaving_out_the_published_macs(cli, monkeypatch):
+    terminal = _Terminal(monkeypatch, lengthen=False)
+    assert cli("archcalc", "vgg16", "vgg19", "alexnet", "resnet18", "mobilenetv2").exit_code == 0
+    text = terminal.buffer.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "Left out at 80 columns: published MACs, Δ (a wider terminal shows them" in text
+    assert "138,357,544" in text and "+264,320" not in text and terminal.cut() == []

@@ -170,7 +170,7 @@ def comparison(result, stacked: bool = False):
             Column("macs_flops", "MACs\nFLOPs"), Column("total_activations", "activations", ","),
             Column("memory_cell", "memory:\nparams\nactivations"),
             Column("published_params_cell", "published\nparams, Δ"),
-            Column("published_macs_cell", "published\nMACs, Δ")]
+            Column("published_macs_cell", "published\nMACs, Δ", secondary=True)]
     else:
         columns = head + [
             Column("gmacs", "MACs"), Column("gflops", "FLOPs"), Column("total_activations", "activations", ","),
