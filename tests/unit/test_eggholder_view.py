@@ -35,3 +35,12 @@ def test_one_bundle_or_equal_mfus_print_one_value_not_a_range():
     doc["bundles"][1]["mfu"] = 0.1302
     _, footer = views.tables(StoredResult(doc))
     assert footer[-1] == "MFU of the bundles (model FLOPs ÷ the measured matmul peak): 11.24%–13.02%"
+
+
+def test_a_range_of_values_that_print_alike_is_one_value():
+    """The same rule for cifar-adaptive's tracing seconds ("1.2–1.2 s here")."""
+    from dltool.report.views.common import span
+
+    assert span([1.21, 1.24], ".1f") == "1.2"
+    assert span([1.21, 2.04, 1.5], ".1f") == "1.2–2.0"
+    assert span([0.5], ".2%") == "50.00%"

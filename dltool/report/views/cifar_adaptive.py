@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dltool.report.tables import Column, TableSpec
-from dltool.report.views.common import MFU_COLUMN, mfu_note
+from dltool.report.views.common import MFU_COLUMN, mfu_note, span
 
 MIN_TIMED_STEPS = 20  # fewer timed steps per run: the table prints no time ratio (noise on a shared CPU)
 
@@ -46,7 +46,7 @@ def tables(result):
         "training loss = epoch mean of cross-entropy + L2 penalty; with dropout it is the loss of the thinned "
         f"networks (input keep {1 - cfg.input_dropout:g}, hidden keep {1 - cfg.dropout:g})",
         "time s: training seconds without evaluation, the first compiled call (tracing"
-        + (f", {min(tracing):.1f}–{max(tracing):.1f} s here" if tracing else "") + ") included. "
+        + (f", {span(tracing, '.1f')} s here" if tracing else "") + ") included. "
         "time ratio: with ÷ without dropout of steps × mean step time, tracing excluded"
         + (f" ({timed} timed steps per run)" if timed is not None else
            " (none here: every step ran in the first call)" if any(r.seconds for r in result.rows) else "")

@@ -15,6 +15,12 @@ def sig(value: Any, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
 
 
+def span(values, fmt: str) -> str:
+    """"low–high" of ``values`` as ``fmt`` writes them; one value when both print alike (not "11.24%–11.24%")."""
+    low, high = format(min(values), fmt), format(max(values), fmt)
+    return low if low == high else f"{low}–{high}"
+
+
 # MFU: one column and one note for every training table (the numbers come from engine/loop.py's FitResult)
 MFU_COLUMN = Column("mfu", "MFU", ".1%", secondary=True)  # left out first on a narrow terminal
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dltool.report.tables import Column, TableSpec
+from dltool.report.views.common import span
 
 DEPTH_COLORS = {1: "tab:blue", 2: "tab:orange", 3: "tab:green"}
 SURFACES = "surfaces.npz"  # the arrays of surfaces.png, beside it in the run folder
@@ -96,9 +97,8 @@ def tables(result):
               + (f"; {result.timing_seconds:.1f} s more timing each network alone" if result.timing_seconds else "")]
     mfus = [b.mfu for b in result.bundles if getattr(b, "mfu", None) is not None]
     if mfus:  # the networks are tiny MLPs: per-step overhead, not matmul speed, bounds them
-        spread = f"{min(mfus):.2%}" if f"{min(mfus):.2%}" == f"{max(mfus):.2%}" else f"{min(mfus):.2%}–{max(mfus):.2%}"
         footer.append(f"MFU of the bundle{'s' if len(mfus) > 1 else ''} (model FLOPs ÷ the measured matmul peak): "
-                      f"{spread}")
+                      f"{span(mfus, '.2%')}")
     return [main, summary], footer
 
 
