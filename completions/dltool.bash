@@ -13,6 +13,7 @@ _dltool() {
         "mnist softmax|--dataset") opts="mnist fashion_mnist" ;;
         "mnist softmax|--precision") opts="fp32 bf16 fp16" ;;
         "mnist cnn|--preset") opts="sweep long fast99 quick" ;;
+        "mnist cnn|--schedule") opts="constant onecycle" ;;
         "mnist cnn|--init") opts="tutorial keras" ;;
         "mnist cnn|--dataset") opts="mnist fashion_mnist" ;;
         "mnist cnn|--precision") opts="fp32 bf16 fp16" ;;
@@ -20,11 +21,13 @@ _dltool() {
         "mnist filters|--precision") opts="fp32 bf16 fp16" ;;
         "mnist mlp|--dataset") opts="mnist fashion_mnist" ;;
         "mnist mlp|--precision") opts="fp32 bf16 fp16" ;;
+        "mnist devices|--cross-device-ops") opts="auto nccl hierarchical-copy reduction-to-one-device" ;;
         "mnist devices|--dataset") opts="mnist fashion_mnist" ;;
         "mnist devices|--precision") opts="fp32 bf16 fp16" ;;
         "mnist workers|--dataset") opts="mnist fashion_mnist" ;;
         "mnist workers|--precision") opts="fp32 bf16 fp16" ;;
         "cutout show|--split") opts="train test" ;;
+        "cutout train|--lr-schedule") opts="step constant" ;;
         "cutout train|--precision") opts="fp32 bf16 fp16" ;;
         "fit-line|--preset") opts="report000 report001-gd report001-momentum report001-adam report001-compare" ;;
         "cifar-adaptive|--precision") opts="fp32 bf16 fp16" ;;

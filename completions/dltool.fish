@@ -240,7 +240,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l preset -r -a 'sweep long fast99 quick'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l quick
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l schedule
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l schedule -r -a 'constant onecycle'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l seed
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l steps
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from cnn' -l subset
@@ -301,7 +301,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from mlp' -l test-subset
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l batch-sizes
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l config
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l cross-device-ops
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l cross-device-ops -r -a 'auto nccl hierarchical-copy reduction-to-one-device'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from devices' -l dataset -r -a 'mnist fashion_mnist'
@@ -367,7 +367,7 @@ complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subc
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l help
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l json
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l lr
-complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l lr-schedule
+complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l lr-schedule -r -a 'step constant'
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l max-epochs
 complete -c dltool -n '__fish_seen_subcommand_from cutout ; and __fish_seen_subcommand_from train' -l momentum

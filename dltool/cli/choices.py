@@ -41,6 +41,8 @@ class Names(click.types.ParamType):
         return self._choices
 
     def get_metavar(self, param: Any, ctx: Any = None) -> str:
+        if any(len(name) + 2 > _METAVAR_LINE for name in self.choices):
+            return "<name>"  # a value too long for the type column: the option's help lists the values
         lines, line = [], "<"
         for i, name in enumerate(self.choices):
             piece = name + ("|" if i < len(self.choices) - 1 else ">")
@@ -73,3 +75,6 @@ SCALE_MODE = Names("dltool.experiments.scale:MODES")
 SCALE_DATASET = Names("dltool.experiments.scale:DATASETS")
 CUTOUT_SPLIT = Names(CUTOUT_SPLITS)
 INCEPTION_PRESET = Names("dltool.archcalc.inception:INCEPTION_PRESETS")
+CNN_SCHEDULE = Names("dltool.experiments.mnist.cnn:SCHEDULES")
+CUTOUT_LR_SCHEDULE = Names("dltool.experiments.cutout:LR_SCHEDULES")
+CROSS_DEVICE_OPS = Names("dltool.engine.devices:CROSS_DEVICE_OPS")

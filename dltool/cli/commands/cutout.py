@@ -74,7 +74,8 @@ def train(
                           "M (the learning rate drops ÷10 at 50 % and 75 % of it).")] = 100,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="B: distinct images per step.")] = 64,
     lr: Annotated[float, typer.Option("--lr", help="Initial learning rate of SGD with momentum.")] = 0.1,
-    lr_schedule: Annotated[str, typer.Option("--lr-schedule", help="'step': ÷10 at 50 % and 75 % of --max-epochs "
+    lr_schedule: Annotated[str, typer.Option("--lr-schedule", click_type=choices.CUTOUT_LR_SCHEDULE,
+                                             help="'step': ÷10 at 50 % and 75 % of --max-epochs "
                            "(He et al.); 'constant': no drops (--quick: a schedule squeezed into a few epochs drops "
                            "η while the network is still learning fast).")] = "step",
     momentum: Annotated[float, typer.Option("--momentum", help="Momentum μ.")] = 0.9,

@@ -157,7 +157,8 @@ def cnn(
     eval_every: EvalEvery = None,
     lr: Annotated[Optional[float], typer.Option("--lr", help="(Peak) learning rate (default: the preset's; "
                   "1e-4 for the Deep-MNIST CNN).", show_default=False)] = None,
-    schedule: Annotated[Optional[str], typer.Option("--schedule", help="constant or onecycle (linear up over 20 % "
+    schedule: Annotated[Optional[str], typer.Option("--schedule", click_type=choices.CNN_SCHEDULE,
+                                                    help="constant or onecycle (linear up over 20 % "
                         "of the steps, linear down to 0) (default: the preset's).", show_default=False)] = None,
     optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name (adam, gd, momentum …).")] = "adam",
     cnn_init: Annotated[str, typer.Option("--init", click_type=choices.CNN_INIT,
@@ -297,7 +298,8 @@ def devices(
     optimizer: Annotated[str, typer.Option("--optimizer", help="Optimizer name.")] = "adam",
     virtual: Annotated[bool, typer.Option("--virtual", help="Use logical devices even when there are enough "
                        "GPUs (without GPUs they are always virtual CPU devices).")] = False,
-    cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", help="auto, nccl (GPUs only), "
+    cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", click_type=choices.CROSS_DEVICE_OPS,
+                                                  help="auto, nccl (GPUs only), "
                                 "hierarchical-copy or reduction-to-one-device.")] = "auto",
     dataset: Dataset = "mnist",
     *, run: opt.RunOptions,
