@@ -185,7 +185,7 @@ class RunRecorder:
             result = jsonable(result)
             if not isinstance(result, dict):  # every Result is a dataclass; anything else is kept whole
                 result = {"result": result}
-            printed = [*BOOKKEEPING, *result]
+            printed = [*BOOKKEEPING, *result, "config", "environment"]  # the recorder's, if the result has none
             self.doc = {**{k: self.doc[k] for k in BOOKKEEPING if k in self.doc}, **result,
                         **{k: v for k, v in self.doc.items() if k not in result}}
         self._save()

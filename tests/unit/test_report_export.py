@@ -163,8 +163,10 @@ def test_without_a_run_folder_nothing_is_written_and_the_document_says_so(tmp_pa
     printed = recorder.finish(result={"config": {"lr": 0.1}, "runs": [{"loss": 0.5}]})
     assert printed["run_dir"] is None and printed["status"] == "finished" and printed["runs"] == [{"loss": 0.5}]
     assert list(tmp_path.iterdir()) == []
-    # a result that is not a mapping is kept whole beside the bookkeeping, not merged into it
-    assert RunRecorder(None, "demo", {}).finish(result=[1, 2])["result"] == [1, 2]
+    # a result that is not a mapping is kept whole beside the bookkeeping, not merged into it; a result without
+    # a config of its own prints the recorder's
+    done = RunRecorder(None, "demo", {"lr": 1.0}).finish(result=[1, 2])
+    assert done["result"] == [1, 2] and done["config"] == {"lr": 1.0} and done["command"] == "demo"
 
 
 def test_a_second_recorder_on_a_busy_folder_is_refused(tmp_path):
