@@ -170,8 +170,11 @@ def fit_limits(ax, values, *, axis: str = "y", lower: float | None = None, upper
     if not vals:
         return None
     lo, hi = min(vals), max(vals)
-    span = hi - lo if hi > lo else max(abs(hi) * 0.05, 0.01)
-    lo, hi = lo - pad * span, hi + pad * span
+    if hi > lo:
+        lo, hi = lo - pad * (hi - lo), hi + pad * (hi - lo)
+    else:  # one value: a window of ± 5 % of its size (at least ± 0.05), not a zoom to its last digit
+        half = 0.05 * max(abs(hi), 1.0)
+        lo, hi = lo - half, hi + half
     if lower is not None:
         lo = max(lo, lower)
     if upper is not None:

@@ -198,3 +198,12 @@ def test_cifar_adaptive_curves_that_coincide_both_show(drawn, tmp_path):
         first, second = drawn[name].axes[0].get_lines()
         assert "same curve" in second.get_label() and second.get_linestyle() != first.get_linestyle(), name
         assert first.get_marker() == "o" and second.get_markerfacecolor() == "none"
+
+
+def test_one_evaluated_accuracy_gets_a_readable_window(drawn, tmp_path):
+    """A run stopped after its first batch size has one point: the axis spanned 0.4938–0.4962 (ticks to 0.0005)."""
+    from dltool.report.views.mnist import cnn_plots
+
+    cnn_plots(_cnn_result({100: [(13.2, 0.495)]}), tmp_path)
+    y0, y1 = drawn["accuracy_vs_time.png"].axes[0].get_ylim()
+    assert y0 < 0.495 < y1 and y1 - y0 >= 0.09
