@@ -79,6 +79,7 @@ complete -c dltool -n '__fish_seen_subcommand_from scale' -l markdown
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l mode -r -a 'strong weak both'
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l model
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-save
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-virtual
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l no-xla
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l out
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l per-learner-batch

@@ -142,3 +142,34 @@ def test_killed_worker_is_exit_1_with_a_clear_message(cli, monkeypatch, tmp_path
     assert time.monotonic() - t0 < 90
     saved = json.loads((tmp_path / "r" / "results.json").read_text())
     assert saved["status"] == "failed" and "worker 1 of 2" in saved["error"]
+
+
+def _built_config(cli, monkeypatch, *args):
+    """The ScaleConfig the command line builds (nothing trains: launch is replaced by a recorder)."""
+    import dltool.cli.sweep as sweep
+
+    seen = {}
+    monkeypatch.setattr(sweep, "launch", lambda command, cfg, *a, **k: seen.setdefault("cfg", cfg))
+    result = cli("scale", *args)
+    assert result.exit_code == 0, result.output
+    return seen["cfg"]
+
+
+def test_no_virtual_overrides_the_quick_preset(cli, monkeypatch):
+    """--quick splits devices (virtual) by default; --no-virtual keeps real devices, so a one-GPU check can run
+    the real path (device masks, memory growth, price) instead of one logical GPU carved with a memory limit."""
+    assert _built_config(cli, monkeypatch, "--quick").virtual is True
+    assert _built_config(cli, monkeypatch, "--quick", "--gpus", "1", "--no-virtual").virtual is False
+    assert _built_config(cli, monkeypatch, "--gpus", "1", "--virtual").virtual is True
+    assert _built_config(cli, monkeypatch, "--gpus", "1").virtual is False
+    assert "--no-virtual" in cli("scale", "--help").stdout
+
+
+@pytest.mark.slow  # one real learner process, ≈ 20 s on 2 cores
+def test_quick_one_learner_no_virtual_runs_on_real_devices(cli):
+    result = cli("scale", "--quick", "--gpus", "1", "--no-virtual", "--steps", "4", "--json", "--no-save")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["virtual"] is False
+    assert {r["learners"] for r in doc["runs"]} == {1}
+    assert all("virtual" not in r["devices"] for r in doc["runs"])

@@ -32,8 +32,10 @@ def scale(
                         "N worker processes (MultiWorkerMirroredStrategy).")] = "mirrored",
     gpus: Gpus = None,
     workers: Workers = None,
-    virtual: Annotated[bool, typer.Option("--virtual", help="Split one GPU (or the CPU) into N logical devices; "
-                       "every number is labelled virtual.")] = False,
+    virtual: Annotated[Optional[bool], typer.Option(
+        "--virtual/--no-virtual", help="--virtual: split one GPU (or the CPU) into N logical devices; every number "
+        "is labelled virtual (--quick's default with mirrored). --no-virtual: real devices only, e.g. "
+        "--quick --gpus 1 --no-virtual on one physical GPU.", show_default=False)] = None,
     mode: Annotated[str, typer.Option("--mode", click_type=choices.SCALE_MODE,
                                       help="strong (global batch fixed), weak (batch per learner "
                     "fixed) or both.")] = "both",
