@@ -207,3 +207,18 @@ def test_one_evaluated_accuracy_gets_a_readable_window(drawn, tmp_path):
     cnn_plots(_cnn_result({100: [(13.2, 0.495)]}), tmp_path)
     y0, y1 = drawn["accuracy_vs_time.png"].axes[0].get_ylim()
     assert y0 < 0.495 < y1 and y1 - y0 >= 0.09
+
+
+def test_allreduce_groups_past_ten_are_told_apart(drawn, tmp_path):
+    """Three implementations on 2–5 devices are 12 groups: tab10 gave groups 1 and 11 the same colour and marker."""
+    from dltool.report.views.allreduce import plots
+    from dltool.runlog import StoredResult
+
+    bus = [{"strategy": "mirrored", "implementation": impl, "devices": n, "virtual": True, "tensors": 1,
+            "bytes": size, "time_s": 1e-4 * size / 4096, "busbw": 4e7 * n} for impl in ("a", "b", "c")
+           for n in (2, 3, 4, 5) for size in (4096, 16384)]
+    plots(StoredResult({"command": "allreduce", "config": {"virtual": True}, "bus": bus, "runs": []}), tmp_path)
+    for name in ("busbw.png", "time_vs_size.png"):
+        lines = drawn[name].axes[0].get_lines()
+        assert len(lines) == 12, name
+        _distinct(lines)

@@ -117,7 +117,7 @@ def _model(fit, size: int) -> float:
 
 
 def plots(result, run_dir: Path) -> list[Path]:
-    from dltool.report.plots import figure, save_figure
+    from dltool.report.plots import MARKERS, figure, save_figure
 
     groups: dict[tuple, list] = {}
     # a stopped run stored no summary: its finished runs (one per strategy, implementation and device count) hold
@@ -137,8 +137,8 @@ def plots(result, run_dir: Path) -> list[Path]:
     for k, (key, rows) in enumerate(sorted(groups.items())):
         rows = sorted(rows, key=lambda r: r.bytes)
         label = f"{key[0]}: {key[1]} × {key[2]}" + (" (virtual)" if key[3] else "")
-        ax.plot([r.bytes for r in rows], [r.busbw / 1e9 for r in rows], marker="o", color=cmap(k % 10),
-                label=label)
+        ax.plot([r.bytes for r in rows], [r.busbw / 1e9 for r in rows], marker=MARKERS[k // 10 % len(MARKERS)],
+                color=cmap(k % 10), label=label)  # past ten groups the colours repeat with another marker
     if result.memcpy_bandwidth is not None:
         ax.axhline(result.memcpy_bandwidth / 1e9, linestyle="--", color="grey", linewidth=1)
         ax.annotate(f"memcpy (numpy, {_human(result.memcpy_bytes)})", (0.01, result.memcpy_bandwidth / 1e9),
@@ -159,7 +159,8 @@ def plots(result, run_dir: Path) -> list[Path]:
         rows = sorted(rows, key=lambda r: r.bytes)
         colour = cmap(k % 10)
         label = f"{key[0]}: {key[1]} × {key[2]}"
-        ax.plot([r.bytes for r in rows], [r.time_s * 1e6 for r in rows], marker="o", color=colour, label=label)
+        ax.plot([r.bytes for r in rows], [r.time_s * 1e6 for r in rows], marker=MARKERS[k // 10 % len(MARKERS)],
+                color=colour, label=label)
         fit = fits.get(key[:3])
         if fit is not None:
             xs = [rows[0].bytes * (2 ** (i / 4)) for i in range(int(4 * math.log2(rows[-1].bytes / rows[0].bytes)) + 1)]
