@@ -121,3 +121,19 @@ def test_reproduce_prints_its_results_json(cli, tmp_path, monkeypatch):
     assert examples
     for flags, expression in examples:
         assert _jq(flags, expression, saved) == _jq(flags, expression, printed)
+
+
+def test_cutout_show_says_where_its_run_folder_went(cli, cifar_dir, tmp_path, monkeypatch):
+    """cutout show trains nothing but makes a run folder: its --json named the figure, not the folder, and printed
+    none of the bookkeeping its results.json holds."""
+    monkeypatch.chdir(tmp_path)
+    result = cli("cutout", "show", "-n", "1", "--json", "--out", "shown")
+    assert result.exit_code == 0, result.stderr
+    printed = json.loads(result.stdout)
+    saved = json.loads((tmp_path / "shown" / "results.json").read_text())
+    assert printed["run_dir"] == "shown" and printed["command"] == "cutout show" and printed["status"] == "finished"
+    assert printed == {key: value for key, value in saved.items() if key in printed}
+    assert set(saved) - set(printed) <= set(STORED_ONLY)
+    bare = cli("cutout", "show", "-n", "1", "--json", "--no-save")
+    assert bare.exit_code == 0, bare.stderr
+    assert json.loads(bare.stdout)["run_dir"] is None and json.loads(bare.stdout)["figure"] is None

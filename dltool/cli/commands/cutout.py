@@ -34,7 +34,7 @@ def show(
     """
     from dltool.experiments import cutout as exp
     from dltool.report import output
-    from dltool.report.export import new_run_dir
+    from dltool.report.export import RunRecorder, new_run_dir
     from dltool.report.views import cutout as views
 
     cfg = exp.ShowConfig.from_options(n=n, size=size, split=opt.name(split), **run.settings("data_dir", "seed"))
@@ -42,19 +42,20 @@ def show(
     tables, footer = views.show_tables(result)
     doc = result.to_dict()
     doc["figure"] = None
+    run_dir, stored = None, {}
     if run.no_save:
         footer.append("Figure not saved (--no-save).")
     else:
-        from dltool.report.export import RunRecorder
         from dltool.report.views.runs import to_stored
 
         run_dir = new_run_dir("cutout-show", run.out)
         path = views.show_plot(result, run_dir / "cutout_examples.png")
         footer.append(f"Figure: {path}")
         doc["figure"] = str(path)
-        # results.json: this document, the bookkeeping and the tables, so that `dltool runs show` reads the folder
-        RunRecorder(run_dir, "cutout show", cfg).finish(result=doc, tables=[to_stored(t) for t in tables],
-                                                        footer=list(footer))
+        stored = {"tables": [to_stored(t) for t in tables], "footer": list(footer)}
+    # results.json: this document, the bookkeeping (run_dir too, null with --no-save) and the tables, so that
+    # `dltool runs show` reads the folder; --json prints the same document
+    doc = RunRecorder(run_dir, "cutout show", cfg).finish(result=doc, **stored)
     output.emit(tables, doc, run.fmt, footer)
 
 
