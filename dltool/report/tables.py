@@ -102,8 +102,9 @@ def to_rich(spec: TableSpec, width: int | None = None):
 def _fixed_widths(spec: TableSpec, rows: list[list[str]], need: list[int], columns: list[int], compact: bool,
                   width: int | None) -> dict[int, int]:
     """Column widths for a table that does not fit on one line per cell: rich would squeeze some columns, then
-    widen them back to their minimum and overflow. Each column gets its ``need``; the width left over goes to
-    the columns closest to fitting their longest line (a header that then no longer wraps), in that order."""
+    widen them back to their minimum and overflow. Each column gets its ``need``; the width left over first goes
+    to headers whose longest word had to fold (fewest missing characters first), then to the columns closest to
+    fitting their longest line."""
     from rich.cells import cell_len
 
     def line_width(text: str) -> int:
@@ -114,10 +115,12 @@ def _fixed_widths(spec: TableSpec, rows: list[list[str]], need: list[int], colum
         return {}
     fixed = {i: need[i] for i in columns}
     spare = max(0, width - _width(need, columns, compact))
-    for i in sorted(columns, key=lambda i: natural[i] - need[i]):
-        extra = min(spare, max(0, natural[i] - need[i]))
-        fixed[i] += extra
-        spare -= extra
+    whole = {i: max(need[i], _longest_word(spec.columns[i].header)) for i in columns}  # no header word folded
+    for target in (whole, natural):  # first unfold the headers that need least, then unwrap the cells
+        for i in sorted(columns, key=lambda i: target[i] - fixed[i]):
+            extra = min(spare, max(0, target[i] - fixed[i]))
+            fixed[i] += extra
+            spare -= extra
     return fixed
 
 

@@ -235,3 +235,20 @@ def test_the_readme_comparison_fits_80_columns_leaving_out_the_published_macs(cl
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "Left out at 80 columns: published MACs, Δ (a wider terminal shows them" in text
     assert "138,357,544" in text and "+264,320" not in text and terminal.cut() == []
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_every_stored_table_fits_the_terminal_leaving_out_secondary_columns(cli, run_folders, monkeypatch, width):
+    """Not only whole numbers: at 80 and 100 columns no training command's table runs past the edge (scale's
+    15 columns printed `str…` and `3,6…` at 100; they now leave out devices, per-learner batch, step, MFU, wall
+    and cost, and say so)."""
+    wide, text = {}, {}
+    for command, folder in run_folders.items():
+        terminal = _Terminal(monkeypatch, width=width, lengthen=False)
+        assert cli("runs", "show", str(folder)).exit_code == 0
+        text[command] = terminal.buffer.getvalue()
+        if max(len(line) for line in text[command].splitlines()) > width:
+            wide[command] = max(len(line) for line in text[command].splitlines())
+        assert terminal.cut() == [], command
+    assert wide == {}
+    assert f"Left out at {width} columns: devices, per learner, step (ms), MFU, wall" in " ".join(text["scale"].split())

@@ -392,8 +392,9 @@ def mlp_tables(result):
                      "time_to_target": r.time_to_target, "train_seconds": r.train_seconds,
                      "reference_train_seconds": _mlp_ref(r, "train_seconds"), "mfu": r.mfu})
     columns = [Column("name", "run", justify="left"), Column("studies", "studies", justify="left", secondary=True),
-               Column("hidden", "hidden"), Column("optimizer", "opt", justify="left"), Column("lr", "lr"),
-               Column("regularisation", "regularisation", justify="left"), Column("params", "params", ","),
+               Column("hidden", "hidden", secondary=True), Column("optimizer", "opt", justify="left"),
+               Column("lr", "lr"), Column("regularisation", "regularisation", justify="left"),
+               Column("params", "params", ",", secondary=True),
                Column("train_accuracy", "train acc", ACC), Column("test_accuracy", "test acc", ACC),
                Column("reference_test_accuracy", "report", ".3f"), Column("delta", "Δ", "+.4f"),
                Column("mean_abs_weight", "mean |w|", ".4f", secondary=True),
