@@ -1,7 +1,7 @@
 """No number is cut short on an 80-column terminal: every view's tables, with long values, as a user sees them.
 
 The tables of the training commands come from ``data/run_tables.json``: the ``results.json`` (tables, config, runs,
-trimmed) of one tiny real run of each command (the settings of ``tests/cli/test_redraw.py``), printed again by
+trimmed) of one tiny real run of each command (``TINY_RUNS`` in ``tests/conftest.py``), printed again by
 ``dltool runs show``, listed by ``dltool runs`` and set side by side by ``dltool runs compare``. archcalc, cutout
 show, env and reproduce build theirs here. Every number in every cell is made longer first (six more digits), and
 the tables go through the terminal path (``output.emit``) at 80 columns.
