@@ -77,11 +77,14 @@ def test_no_figures_and_no_claim_when_no_run_finished(cli, stop_after, tmp_path)
     assert len(lines) == 1 and "no finished run to draw" in lines[0] and "PNG" not in lines[0]
 
 
-def test_figures_that_fail_cost_neither_the_results_nor_the_exit_code(cli, stop_after, monkeypatch, tmp_path):
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])  # a figure that fails; a second Ctrl-C
+def test_figures_that_fail_cost_neither_the_results_nor_the_exit_code(cli, stop_after, monkeypatch, tmp_path,
+                                                                      error):
     from dltool.report.views import fit_line as views
 
     def broken(result, run_dir):
-        raise RuntimeError("a figure that cannot be drawn")
+        (run_dir / "loss_curves.png").write_bytes(b"half a PNG")
+        raise error()
 
     monkeypatch.setattr(views, "plots", broken)
     stop_after(1)
