@@ -34,6 +34,8 @@ _dltool() {
         "scale|--strategy") opts="mirrored multiworker" ;;
         "scale|--mode") opts="strong weak both" ;;
         "scale|--dataset") opts="fashion_mnist mnist cifar10 synthetic" ;;
+        "scale|--cross-device-ops") opts="auto nccl hierarchical-copy reduction-to-one-device" ;;
+        "scale|--communication") opts="auto ring nccl" ;;
         "scale|--precision") opts="fp32 bf16 fp16" ;;
         "allreduce|--precision") opts="fp32 bf16 fp16" ;;
         "archcalc|--preset") opts="report-004 googlenet-3a" ;;

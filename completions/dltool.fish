@@ -64,9 +64,9 @@ complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l subset
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l test-subset
 complete -c dltool -n '__fish_seen_subcommand_from cifar-adaptive' -l xla
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l batch-size
-complete -c dltool -n '__fish_seen_subcommand_from scale' -l communication
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l communication -r -a 'auto ring nccl'
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l config
-complete -c dltool -n '__fish_seen_subcommand_from scale' -l cross-device-ops
+complete -c dltool -n '__fish_seen_subcommand_from scale' -l cross-device-ops -r -a 'auto nccl hierarchical-copy reduction-to-one-device'
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l csv
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l data-dir
 complete -c dltool -n '__fish_seen_subcommand_from scale' -l dataset -r -a 'fashion_mnist mnist cifar10 synthetic'

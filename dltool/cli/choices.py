@@ -20,7 +20,8 @@ from dltool.cli._click import click
 CNN_INITS = ("tutorial", "keras")
 CUTOUT_SPLITS = ("train", "test")
 
-_METAVAR_LINE = 20  # a long list wraps at "|" in --help so the descriptions keep their width at 80 columns
+_METAVAR_LINE = 16  # a long list wraps at "|" in --help so the descriptions keep their width at 80 columns
+_METAVAR_NAME = 20  # a value longer than this would not fit the type column: the metavar is <name>
 
 
 class Names(click.types.ParamType):
@@ -41,7 +42,7 @@ class Names(click.types.ParamType):
         return self._choices
 
     def get_metavar(self, param: Any, ctx: Any = None) -> str:
-        if any(len(name) + 2 > _METAVAR_LINE for name in self.choices):
+        if any(len(name) > _METAVAR_NAME for name in self.choices):
             return "<name>"  # a value too long for the type column: the option's help lists the values
         lines, line = [], "<"
         for i, name in enumerate(self.choices):
@@ -78,3 +79,4 @@ INCEPTION_PRESET = Names("dltool.archcalc.inception:INCEPTION_PRESETS")
 CNN_SCHEDULE = Names("dltool.experiments.mnist.cnn:SCHEDULES")
 CUTOUT_LR_SCHEDULE = Names("dltool.experiments.cutout:LR_SCHEDULES")
 CROSS_DEVICE_OPS = Names("dltool.engine.devices:CROSS_DEVICE_OPS")
+COMMUNICATION = Names("dltool.engine.devices:COMMUNICATIONS")

@@ -32,6 +32,8 @@ NAME_OPTIONS = [
     ("mnist cnn", "--schedule", "dltool.experiments.mnist.cnn:SCHEDULES"),
     ("cutout train", "--lr-schedule", "dltool.experiments.cutout:LR_SCHEDULES"),
     ("mnist devices", "--cross-device-ops", "dltool.engine.devices:CROSS_DEVICE_OPS"),
+    ("scale", "--cross-device-ops", "dltool.engine.devices:CROSS_DEVICE_OPS"),
+    ("scale", "--communication", "dltool.engine.devices:COMMUNICATIONS"),
 ]
 
 
@@ -56,8 +58,8 @@ def _defined(source: str) -> list[str]:
     return [str(v) for v in getattr(importlib.import_module(module), attribute)]
 
 
-def _help(cli, path: str) -> str:
-    result = cli(*path.split(), "--help", env={"COLUMNS": "80"})
+def _help(cli, path: str, columns: int = 80) -> str:
+    result = cli(*path.split(), "--help", env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -73,7 +75,7 @@ def test_name_options_show_the_values_defined_where_they_are_checked(cli, path, 
     line = next(line for line in text.splitlines() if f" {name} " in line)
     assert "<str>" not in line
     if metavar == "<name>":  # a value too long for the type column: the description names every value
-        assert all(value in " ".join(text.split()) for value in values)
+        assert all(value in " ".join(_help(cli, path, 120).split()) for value in values)
         assert max(len(v) for v in values) > 18
     else:
         assert metavar.replace("\n", "") == "<" + "|".join(values) + ">"

@@ -59,9 +59,11 @@ def scale(
                             show_default=False)] = None,
     price_per_hour: PricePerHour = None,
     lr: Annotated[float, typer.Option("--lr", help="SGD learning rate (momentum 0.9).")] = 0.01,
-    cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", help="mirrored: auto, nccl, "
+    cross_device_ops: Annotated[str, typer.Option("--cross-device-ops", click_type=choices.CROSS_DEVICE_OPS,
+                                                  help="mirrored: auto, nccl, "
                                 "hierarchical-copy or reduction-to-one-device.")] = "auto",
-    communication: Annotated[str, typer.Option("--communication", help="multiworker: auto, ring or nccl.")]
+    communication: Annotated[str, typer.Option("--communication", click_type=choices.COMMUNICATION,
+                                               help="multiworker: auto, ring or nccl.")]
     = "auto",
     timeout: Timeout = None,
     *, run: opt.RunOptions,
