@@ -9,6 +9,7 @@ _dltool() {
     case "$path|$prev" in
         "mnist softmax|--loss") opts="stable naive" ;;
         "mnist softmax|--preset") opts="table1 report001-gd report001-momentum report001-adam report001-compare" ;;
+        "mnist softmax|--optimizer-defaults") opts="keras tf1" ;;
         "mnist softmax|--init") opts="zeros glorot" ;;
         "mnist softmax|--dataset") opts="mnist fashion_mnist" ;;
         "mnist softmax|--precision") opts="fp32 bf16 fp16" ;;
@@ -30,6 +31,7 @@ _dltool() {
         "cutout train|--lr-schedule") opts="step constant" ;;
         "cutout train|--precision") opts="fp32 bf16 fp16" ;;
         "fit-line|--preset") opts="report000 report001-gd report001-momentum report001-adam report001-compare" ;;
+        "fit-line|--optimizer-defaults") opts="keras tf1" ;;
         "cifar-adaptive|--precision") opts="fp32 bf16 fp16" ;;
         "scale|--strategy") opts="mirrored multiworker" ;;
         "scale|--mode") opts="strong weak both" ;;

@@ -27,7 +27,7 @@ complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l momentum-lrs
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l momentums
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l noise
-complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l optimizer-defaults
+complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l optimizer-defaults -r -a 'keras tf1'
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l optimizers
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l out
 complete -c dltool -n '__fish_seen_subcommand_from fit-line' -l points
@@ -210,7 +210,7 @@ complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subco
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l momentum-lrs
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l momentums
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l no-save
-complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizer-defaults
+complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizer-defaults -r -a 'keras tf1'
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l optimizers
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l out
 complete -c dltool -n '__fish_seen_subcommand_from mnist ; and __fish_seen_subcommand_from softmax' -l precision -r -a 'fp32 bf16 fp16'

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
+from dltool.cli import choices
 from dltool.cli._click import click
 from dltool.engine.precision import PRECISIONS
 
@@ -70,7 +71,8 @@ PrecisionOpt = Annotated[
 Xla = Annotated[bool, typer.Option("--xla/--no-xla", help="Compile the train step with XLA (measure first on CPU).")]
 Quick = Annotated[bool, typer.Option("--quick", help="A tiny preset that finishes in under a minute (demos, CI).")]
 OptimizerDefaults = Annotated[str, typer.Option(
-    "--optimizer-defaults", help="tf1 (TensorFlow 1's optimizer constants: Adam/Adadelta ε 1e-8, RMSProp ε 1e-10 "
+    "--optimizer-defaults", click_type=choices.OPTIMIZER_DEFAULTS,
+    help="tf1 (TensorFlow 1's optimizer constants: Adam/Adadelta ε 1e-8, RMSProp ε 1e-10 "
     "with its mean square starting at 1, Adagrad without ε — what the reports' code used) or keras (Keras 3's).")]
 
 

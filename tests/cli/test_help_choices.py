@@ -34,6 +34,8 @@ NAME_OPTIONS = [
     ("mnist devices", "--cross-device-ops", "dltool.engine.devices:CROSS_DEVICE_OPS"),
     ("scale", "--cross-device-ops", "dltool.engine.devices:CROSS_DEVICE_OPS"),
     ("scale", "--communication", "dltool.engine.devices:COMMUNICATIONS"),
+    ("mnist softmax", "--optimizer-defaults", "dltool.engine.optimizers:DEFAULTS"),
+    ("fit-line", "--optimizer-defaults", "dltool.engine.optimizers:DEFAULTS"),
 ]
 
 
