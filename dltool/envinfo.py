@@ -336,6 +336,7 @@ def gather(tensorflow: bool = False, measure: bool = False) -> Environment:
     from dltool.engine import peak
 
     notes: list[str] = []
+    warnings: list[str] = []
     gpus, source = nvidia_smi_gpus()
     driver = next((g["driver"] for g in gpus if g.get("driver")), None)
     nccl: dict[str, Any] = {"usable": None, "detail": "not checked: run `dltool env --tensorflow`"}
@@ -349,12 +350,21 @@ def gather(tensorflow: bool = False, measure: bool = False) -> Environment:
         for g in tf_gpus:  # nvidia-smi has memory and driver; TensorFlow says what it can use
             g.update({k: v for k, v in by_name.get(g["name"], {}).items() if k in ("memory_mib", "driver")})
             g["compute_capability"] = g["compute_capability"] or by_name.get(g["name"], {}).get("compute_capability")
-        if gpus and not tf_gpus:
-            notes.append("nvidia-smi sees GPUs but TensorFlow does not: install tensorflow[and-cuda] "
-                         "(pip install -e '.[gpu]') with a matching driver")
+        smi_gpus = gpus
         gpus, source = tf_gpus, ("tensorflow" if tf_gpus else "TensorFlow sees none")
         build = {**build, **tf_build}
-    warnings = gpu_warnings(gpus, build, driver) if gpus else []
+        if smi_gpus and not tf_gpus:  # the driver and nvidia-smi's GPUs still say why TensorFlow sees none
+            warnings = gpu_warnings([dict(g) for g in smi_gpus], build, driver)
+            if any("older than" in w for w in warnings):
+                why = (f"driver {driver} is the likely reason, older than this TensorFlow build needs (see the "
+                       "warnings): update the NVIDIA driver")
+            elif any("no code it can run" in w for w in warnings):
+                why = "this TensorFlow build carries no code for them (see the warnings)"
+            else:
+                why = "install tensorflow[and-cuda] (pip install -e '.[gpu]') with a matching driver"
+            notes.append(f"nvidia-smi sees GPUs but TensorFlow does not: {why}")
+    if gpus:
+        warnings = gpu_warnings(gpus, build, driver)
     cpu = cpu_info()
     device_names = [cpu["peak_key"]] + [f"GPU {g['name']}" for g in gpus]
     if measure:

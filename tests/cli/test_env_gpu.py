@@ -126,3 +126,31 @@ def test_a_driver_without_compute_cap_still_shows_and_is_warned_about(tmp_path, 
     assert [(g["name"], g["memory_mib"], g["compute_capability"], g["code_kind"]) for g in doc["gpus"]] == [
         ("Tesla T4", 15109, None, None)]
     assert any("older than 525.60.13" in w for w in doc["warnings"])
+
+
+def test_tensorflow_seeing_no_gpu_keeps_the_driver_warning(tmp_path, monkeypatch, cli):
+    """`env --tensorflow` where TensorFlow sees no GPU (this machine: TensorFlow on the CPU) but nvidia-smi lists a
+    V100 on driver 470: the driver is too old for the CUDA 12 build, which is why TensorFlow sees none; the warning
+    stays and the note names the driver, not a missing tensorflow[and-cuda]."""
+    import tensorflow as tf
+
+    from dltool import envinfo
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("TensorFlow sees a GPU here: the case needs one it cannot see")
+    monkeypatch.setattr(envinfo, "build_info", lambda: dict(TF_221))
+    monkeypatch.setattr(envinfo, "nccl_check_subprocess", lambda: {"usable": False, "detail": "no GPU (fake)"})
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\ncase \"$*\" in\n  *compute_cap*) echo 'Field \"compute_cap\" is not a valid field to "
+                   "query.'; exit 2 ;;\nesac\necho 'Tesla V100-SXM2-16GB, 16160, 470.182.03'\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    plain = json.loads(cli("env", "--json").stdout)
+    result = cli("env", "--tensorflow", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["gpus"] == [] and doc["driver_version"] == "470.182.03"
+    old = [w for w in doc["warnings"] if "older than 525.60.13" in w]
+    assert len(old) == 1 and old == [w for w in plain["warnings"] if "older than 525.60.13" in w]
+    (note,) = [n for n in doc["notes"] if "TensorFlow does not" in n]
+    assert "driver 470.182.03 is the likely reason" in note and "and-cuda" not in note
