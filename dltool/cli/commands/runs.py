@@ -169,16 +169,35 @@ def rerun(
     """
     import shlex
 
+    from dltool.cli._click import click
     from dltool.cli.config_file import rerun_args
+    from dltool.errors import UsageError
     from dltool.report import output
 
-    _, command, args = rerun_args(folder, list(ctx.args))
+    extra = list(ctx.args)
+    if str(folder).startswith("-"):  # `runs rerun --seed 3 RUN`: click took the option for RUN
+        words = [str(folder), *extra]
+        runs = [w for w in words if (Path(w) / "results.json").is_file() or Path(w).name == "results.json"]
+        order = [runs[0], *(w for w in words if w != runs[0])] if runs else ["RUN", *words]
+        raise UsageError(f"{folder} comes before the run folder", "put options after the run folder: dltool runs "
+                         f"rerun {shlex.join(order)}")
+    given = [a for a in extra if a == "--config" or a.startswith("--config=")]
+    if given:
+        raise UsageError("--config cannot follow RUN: a rerun takes its config from RUN",
+                         "leave out --config, or run the file's own command with --config FILE")
+    _, command, args = rerun_args(folder, extra)
     root = ctx.find_root()
     traceback = ["--traceback"] if root.obj and root.obj.get("traceback") else []
-    code = root.command.main([*traceback, *args], prog_name=root.info_name or "dltool", standalone_mode=False)
-    if code:  # the run printed its one-line error
-        ctx.exit(code)
-    output.info(f"rerun of {folder} ({command}) done as: dltool {shlex.join(args)}")
+    try:  # not root.command.main: a usage error of the options after RUN names `runs rerun`'s help, not dltool's
+        with root.command.make_context(root.info_name or "dltool", [*traceback, *args]) as sub:
+            root.command.invoke(sub)
+    except click.ClickException as err:
+        if getattr(err, "ctx", None) is None:  # "Option '--seed' requires an argument": click gives no context
+            err.ctx = ctx
+        raise
+    # one line however wide: a command line that wraps cannot be copied
+    output.stderr_console().print(f"rerun of {folder} ({command}) done as: dltool {shlex.join(args)}",
+                                  soft_wrap=True, markup=False)
 
 
 def register(app: typer.Typer) -> None:
