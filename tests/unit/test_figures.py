@@ -222,3 +222,28 @@ def test_allreduce_groups_past_ten_are_told_apart(drawn, tmp_path):
         lines = drawn[name].axes[0].get_lines()
         assert len(lines) == 12, name
         _distinct(lines)
+
+
+def test_near_equal_fitted_lines_stay_visible():
+    """Converged optimizers on fit-line's points (gd w 1.98693, adam 1.98685, rmsprop 1.98193) differ by far
+    more than 1e-4 yet draw as one line at the figure's scale: the legend named three, one line showed. Each
+    later one is drawn dashed in its own pattern with an open marker and says which line it lies on."""
+    import matplotlib.pyplot as plt
+
+    from dltool.report.plots import fitted_lines
+
+    x = [i / 10 for i in range(-50, 51)]
+    y = [2 * v + 1 + 0.3 * ((i * 7) % 5 - 2) for i, v in enumerate(x)]
+    fig = fitted_lines(x, y, [("gd 0.01", 1.98693, 1.0012), ("adam 0.01", 1.98685, 1.0010),
+                              ("rmsprop 0.01", 1.98193, 0.9987), ("ftrl 0.01", 1.2, 0.3)])
+    gd, adam, rmsprop, ftrl = [line for line in fig.axes[0].get_lines()]
+    styles = [(line.get_linestyle(), str(line._dash_pattern), line.get_marker()) for line in (gd, adam, rmsprop)]
+    assert len(set(styles)) == 3, styles
+    assert gd.get_linestyle() == "-" and adam.get_linestyle() != "-" and rmsprop.get_linestyle() != "-"
+    assert adam._dash_pattern != rmsprop._dash_pattern
+    assert adam.get_markerfacecolor() == "none" and rmsprop.get_markerfacecolor() == "none"
+    assert adam.get_marker() != rmsprop.get_marker()
+    assert "(= gd 0.01: same curve)" in adam.get_label()  # 4e-5 apart: the same numbers to 1e-4
+    assert "(≈ gd 0.01)" in rmsprop.get_label()
+    assert ftrl.get_linestyle() == "-" and "≈" not in ftrl.get_label()  # a line apart stays as it was
+    plt.close(fig)
