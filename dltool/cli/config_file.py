@@ -147,6 +147,7 @@ class Loaded:
     defaults: dict[str, Any]  # parameter → value as typed, for click's default_map
     fixed: dict[str, Any]  # fields no option sets → value
     gives_way: Mapping[str, tuple[str, ...]]
+    notes: list[str] = field(default_factory=list)  # said on stderr when the run starts (:func:`announce`)
 
 
 def load(ctx: Any, command: str, path: Path) -> Loaded:
@@ -174,7 +175,7 @@ def load(ctx: Any, command: str, path: Path) -> Loaded:
                          f"{'is not a key' if len(unknown) == 1 else 'are not keys'} of `dltool {command}`",
                          f"its keys: {keys}")
     config = {k: _coerce(v, hints[k], k, file) for k, v in values.items() if k not in spec.derived}
-    defaults, fixed, gives_way = {}, {}, dict(spec.gives_way)
+    defaults, fixed, gives_way, notes = {}, {}, dict(spec.gives_way), []
     for key, value in config.items():
         if key in spec.forms:
             param, typed = spec.forms[key](value, config)
@@ -183,15 +184,13 @@ def load(ctx: Any, command: str, path: Path) -> Loaded:
         if param not in params:
             fixed[key] = value
         elif key == "data_dir" and value is not None and not Path(value).expanduser().is_dir():
-            from dltool.report import output
-
-            output.info(f"--config: the recorded --data-dir {value} is not on this machine; the data are looked "
-                        "for as without --data-dir (give --data-dir to choose)")
+            notes.append(f"--config: the recorded --data-dir {value} is not on this machine; the data are looked "
+                         "for as without --data-dir (give --data-dir to choose)")
         elif typed is not None:
             defaults[param] = _check(ctx, params[param], typed, key, value, file)
         elif key not in spec.forms and key != "data_dir":  # null, which an option cannot give: kept as recorded
             fixed[key], gives_way[key] = None, (param,)  # (a preset would fill it), unless the option is typed
-    return Loaded(file, resolved, defaults, fixed, gives_way)
+    return Loaded(file, resolved, defaults, fixed, gives_way, notes)
 
 
 def _typed(value: Any) -> Any:
@@ -317,6 +316,23 @@ def install(ctx: Any, command: str, path: Path) -> None:
     loaded = load(ctx, command, path)
     ctx.default_map = {**(ctx.default_map or {}), **loaded.defaults}
     ctx.meta[META] = loaded
+
+
+def announce() -> None:
+    """Say the notes of the --config file read for the current command (the recorded --data-dir that is not on
+    this machine), one line each, once the run starts: read while the options are parsed, they came before the
+    one-line error of a run that an option then refused."""
+    from dltool.cli._click import click
+
+    ctx = click.globals.get_current_context(silent=True)
+    loaded: Loaded | None = ctx.meta.get(META) if ctx is not None else None
+    if loaded is None or not loaded.notes:
+        return
+    from dltool.report import output
+
+    for note in loaded.notes:
+        output.stderr_console().print(note, soft_wrap=True, markup=False)
+    loaded.notes.clear()
 
 
 def fixed_fields(ctx: Any, typed: Callable[[str], bool]) -> dict[str, Any]:

@@ -88,6 +88,9 @@ def launch(command: str, cfg: Any, opts: Any, run: Callable[..., Any], view: Any
 
         cfg = apply_fixed(cfg, opts.fixed)
     data = cfg.prepare()
+    from dltool.cli.config_file import announce
+
+    announce()  # the --config file's notes, now that every check has passed and the run starts
     if data is not None:
         extra["data"] = data
     if run_dir is None and save and not opts.no_save:

@@ -167,6 +167,28 @@ def test_a_recorded_data_dir_missing_here_is_left_out(cli, built, tmp_path):
     assert Path(_build(cli, built, "mnist", "mlp", "--config", "d.json")[1].data_dir) == tmp_path / "here"
 
 
+def test_a_missing_data_dir_note_waits_for_the_run(cli, tmp_path, monkeypatch):
+    """The note on a recorded --data-dir missing here was printed as the file was read (two lines at 80
+    columns), so a run refused afterwards printed it before its one-line error. Now: a refusal is one line; a
+    run that starts says the note in one line. (The real launch up to the sweep: no data read, nothing trained.)"""
+    from dltool.cli import sweep
+    from dltool.experiments.mnist.mlp import MlpConfig
+
+    started = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(MlpConfig, "prepare", lambda self: None)
+    monkeypatch.setattr(sweep, "run_sweep", lambda *args, **kwargs: started.append(args))
+    (tmp_path / "dd2.json").write_text(json.dumps({"data_dir": str(tmp_path / "not-here" / ("x" * 40))}))
+    refused = cli("mnist", "mlp", "--config", "dd2.json", "--epochs", "0")
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert refused.exit_code == 2 and len(lines) == 1 and lines[0].startswith("dltool: error: "), refused.stderr
+    assert started == [] and refused.stdout == ""
+    ran = cli("mnist", "mlp", "--config", "dd2.json", "--no-save")
+    assert ran.exit_code == 0 and len(started) == 1, ran.output
+    notes = [line for line in ran.stderr.splitlines() if "not on this machine" in line]
+    assert len(notes) == 1 and notes[0].endswith("(give --data-dir to choose)"), ran.stderr
+
+
 def test_rerun_runs_the_recorded_command_with_the_overrides(cli, built, tmp_path):
     _, first, _ = _build(cli, built, "scale", "--quick", "--mode", "strong")
     run = _save(tmp_path / "runs" / "scale-1", "scale", first)
