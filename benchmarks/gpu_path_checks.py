@@ -1,7 +1,7 @@
 """The smallest GPU reproduction of each defect of the GPU path (issues 16 and 25), one JSON line per check.
 
-    python benchmarks/gpu_path_checks.py                 # about 2 minutes on one GPU; most checks skip on CPU
-    python benchmarks/gpu_path_checks.py --list          # each check and what it asserts (no TensorFlow)
+    python benchmarks/gpu_path_checks.py                 # at most 145 s on one GPU (LIMITS); most skip on CPU
+    python benchmarks/gpu_path_checks.py --list          # each check, what it asserts, its limit (no TensorFlow)
     python benchmarks/gpu_path_checks.py --only a,b      # just those checks
     python benchmarks/gpu_path_checks.py --warmup        # one untimed first use of the GPU kernels (PTX JIT)
 
@@ -10,6 +10,11 @@ starts with "skipped:" and the reason (no GPU, one GPU for a 2-GPU check). A che
 on the box it runs on, or skips: none passes on a machine that cannot show it. The exit status is 1 if any check
 failed, else 0. Every check that starts TensorFlow's devices runs in its own process (logical devices and memory
 settings are fixed once a process has started its devices), through the same launcher the tool uses.
+
+Each check has its own time limit (:data:`LIMITS`, seconds on one GPU: a TensorFlow process starts its devices
+in ≈ 5-10 s, and each check does a few seconds of work after that); ``gpu_check.sh`` runs every check in its own
+process under that limit, so a check that hangs is named and the others still run. The limits are estimates
+until the first GPU run.
 """
 
 from __future__ import annotations
@@ -35,22 +40,30 @@ ASSERTS = {
                   "memory (tf.config.experimental.get_memory_info) holds its activations",
     "fp16_loss_scale": "fp16 training moves the loss scale: with growth every 5 finite steps, 12 steps take it "
                        "from 2^15 to 2^17, and an overflowing batch halves it",
-    "fp16_replicas": "2 replicas in fp16, replica 1 overflows: every replica skips the step (weights unchanged, "
-                     "finite) and the loss scale halves",
+    "fp16_replicas": "2 replicas in fp16 on 2 GPUs (or 2 logical GPUs of one card), replica 1 overflows: every "
+                     "replica skips the step (weights unchanged, finite) and the loss scale halves",
     "fp16_workers": "2 worker processes, one GPU each, NCCL: both skip an overflowed step, weights agree and "
                     "finite, no hang (skipped below 2 GPUs: not on CPU ring workers)",
     "xla_replicas": "XLA on one GPU trains (loss falls); --xla with 2 replicas is refused with exit 2",
     "worker_gpus": "each local worker sees exactly one GPU, its own; more workers than GPUs exits 3",
     "memory_growth": "a process that made one small tensor holds < 2 GiB of the GPU (nvidia-smi); a launcher that "
                      "hid its GPUs starts none",
-    "nccl_virtual": "NCCL on 2 logical GPUs of one card is refused (exit 2), and NCCL itself on those 2 ranks "
-                    "shows why",
+    "nccl_virtual": "NCCL on 2 logical GPUs of one card is refused with exit 2 (scale, mnist devices), and NCCL "
+                    "run anyway on those 2 ranks gives no sum (an error, or no answer): the refusal is needed",
     "virtual_gpus": "one card split into 2 logical GPUs, each filled until its allocator refuses: it held at "
                     "least half its limit and at most the limit (get_memory_info), and the limits fit the card",
-    "collective_timeout": "no collective timeout unless asked, on the GPU path (scale, allreduce, "
-                          "CommunicationOptions)",
+    "collective_timeout": "a configuration check, skipped: no collective timeout unless asked (scale, "
+                          "allreduce, CommunicationOptions); a timeout firing needs a withheld replica, which one "
+                          "process cannot show (a default that sets one fails)",
     "cuda_visible": "TensorFlow sees the GPUs the driver reports; if not, the hint names pip install 'dltool[gpu]'",
 }
+
+# seconds each check may take on one GPU (gpu_check.sh runs each in its own process under its limit); on one GPU
+# fp16_workers skips, and the others add up to 145 s
+LIMITS = {"ops_on_gpu": 15, "fp16_loss_scale": 15, "fp16_replicas": 15, "fp16_workers": 60, "xla_replicas": 15,
+          "worker_gpus": 15, "memory_growth": 20, "nccl_virtual": 15, "virtual_gpus": 15, "collective_timeout": 10,
+          "cuda_visible": 10}  # the last two import TensorFlow in this process
+NCCL_VIRTUAL_WAIT_S = 10  # NCCL on 2 ranks of one card: no answer within this is a hang (evidence, not a failure)
 
 
 def emit(check: str, ok: bool | None, detail: str) -> bool | None:
@@ -281,6 +294,9 @@ def t_nccl_two_logical(config: dict) -> dict:
 # ---- checks (in this process) ----------------------------------------------------------------------------------
 
 def check_fp16_replicas(gpus: int) -> bool | None:
+    if gpus == 0:  # on CPU logical devices it would pass without showing the GPU path
+        return emit("fp16_replicas", None, "skipped: no GPU (fp16 replicas on CPU logical devices are covered by "
+                    "the CPU tests)")
     out = sub("t_fp16_mirrored", {})
     ok = out["status"] == "finished" and out["finite"] and out["unchanged"] and out["loss_scale"] == 2.0 ** 14
     return emit("fp16_replicas", ok, f"{out['label']}: overflow on replica 1 → status {out['status']}, weights "
@@ -401,13 +417,14 @@ def check_nccl_virtual(gpus: int) -> bool | None:
             cfg.validate()
         except UsageError as err:
             refused.append(f"{name}: exit {int(err.code)}")
-    ok = refused == ["scale: exit 2", "mnist devices: exit 2"]
-    try:  # a hang or a crash of NCCL is evidence too, not a failure of this check
-        nccl = sub("t_nccl_two_logical", {}, timeout_s=60)
+    try:  # a hang or a crash of NCCL is evidence too: no sum
+        nccl = sub("t_nccl_two_logical", {}, timeout_s=NCCL_VIRTUAL_WAIT_S)
     except Exception as err:  # noqa: BLE001
         nccl = {"ran": False, "detail": f"the process did not finish: {type(err).__name__}: {str(err)[:120]}"}
-    why = ("NCCL on 2 logical GPUs of one card " + ("ran (the refusal could be lifted): " if nccl["ran"]
-                                                     else "fails, as the refusal expects: ") + nccl["detail"])
+    # both halves of the claim: refused with exit 2, and NCCL really gives no sum there (else the refusal is wrong)
+    ok = refused == ["scale: exit 2", "mnist devices: exit 2"] and not nccl["ran"]
+    why = ("NCCL on 2 logical GPUs of one card " + ("ran, so the refusal is not needed: " if nccl["ran"]
+                                                     else "gives no sum, as the refusal expects: ") + nccl["detail"])
     return emit("nccl_virtual", ok, ("; ".join(refused) or "not refused") + "; " + why)
 
 
@@ -431,12 +448,13 @@ def check_timeout(gpus: int) -> bool | None:
     from dltool.experiments.allreduce import AllreduceConfig
     from dltool.experiments.scale import ScaleConfig
 
-    if gpus == 0:
-        return emit("collective_timeout", None, "skipped: no GPU (the defaults are covered by the CPU tests)")
     values = (ScaleConfig().collective_timeout_s, AllreduceConfig().collective_timeout_s,
               communication_options("ring").timeout_seconds)
-    return emit("collective_timeout", values == (None, None, None),
-                f"default collective timeouts (scale, allreduce, CommunicationOptions): {values}")
+    said = f"default collective timeouts (scale, allreduce, CommunicationOptions): {values}"
+    if values != (None, None, None):  # a configuration that sets a timeout nobody asked for is wrong anywhere
+        return emit("collective_timeout", False, f"{said} (want none unless asked)")
+    return emit("collective_timeout", None, f"skipped: cannot be shown in one process (a timeout firing needs a "
+                f"withheld replica); a configuration check only: {said}, as wanted")
 
 
 def check_cuda(gpus: int) -> bool | None:
@@ -517,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list:
         for check in CHECKS:
-            print(f"{check_name(check)}\t{ASSERTS[check_name(check)]}")
+            print(f"{check_name(check)}\t{ASSERTS[check_name(check)]}\t{LIMITS[check_name(check)]}")
         return 0
     if args.warmup:
         return warmup()

@@ -42,7 +42,10 @@ def checks(monkeypatch, capsys):
 def test_list_names_every_check_with_what_it_asserts():
     done = subprocess.run([sys.executable, str(SCRIPT), "--list"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    rows = dict(line.split("\t") for line in done.stdout.splitlines())
+    cells = [line.split("\t") for line in done.stdout.splitlines()]
+    rows = {name: asserts for name, asserts, _ in cells}
+    limits = {name: int(limit) for name, _, limit in cells}  # each check's own limit, seconds
+    assert all(0 < v <= 60 for v in limits.values())
     assert set(rows) == {"ops_on_gpu", "fp16_loss_scale", "fp16_replicas", "fp16_workers", "xla_replicas",
                          "worker_gpus", "memory_growth", "nccl_virtual", "virtual_gpus", "collective_timeout",
                          "cuda_visible"}
@@ -53,7 +56,7 @@ def test_list_names_every_check_with_what_it_asserts():
 
 
 @pytest.mark.parametrize("name", ["nccl_virtual", "collective_timeout", "xla_replicas", "fp16_workers",
-                                  "ops_on_gpu", "fp16_loss_scale", "virtual_gpus"])
+                                  "ops_on_gpu", "fp16_loss_scale", "virtual_gpus", "fp16_replicas"])
 def test_no_check_passes_without_a_gpu(checks, name):
     check = next(c for c in checks.CHECKS if checks.check_name(c) == name)
     assert check(0) is None
@@ -134,12 +137,46 @@ def test_warmup_without_a_gpu_is_skipped_without_tensorflow(tmp_path):
     assert row == {"check": "warm-up", "ok": None, "detail": "skipped: no GPU"}
 
 
-@pytest.mark.parametrize("ran, says", [(False, "fails, as the refusal expects"), (True, "the refusal could be lifted"),
-                                       (None, "did not finish: TimeoutError")])
-def test_nccl_virtual_on_a_gpu_shows_what_nccl_does_on_two_logical_gpus(checks, ran, says):
-    checks.FAKE["t_nccl_two_logical"] = (TimeoutError("no answer in 60 s") if ran is None else
+@pytest.mark.parametrize("ran, says, ok", [(False, "gives no sum, as the refusal expects", True),
+                                           (True, "ran, so the refusal is not needed", False),
+                                           (None, "did not finish: TimeoutError", True)])
+def test_nccl_virtual_needs_the_refusal_and_nccl_failing_there(checks, ran, says, ok):
+    """The claim has two halves: refused with exit 2, and NCCL on 2 ranks of one card gives no sum (an error, or a
+    hang). NCCL summing there means the refusal is wrong: the check fails."""
+    checks.FAKE["t_nccl_two_logical"] = (TimeoutError("no answer in 10 s") if ran is None else
                                          {"ran": ran, "detail": "InternalError: ncclInvalidUsage" if not ran
                                           else "sum [2.0, 2.0, 2.0, 2.0]"})
-    assert checks.check_nccl_virtual(1) is True
+    assert checks.check_nccl_virtual(1) is ok
     (row,) = checks.lines()
     assert "scale: exit 2; mnist devices: exit 2" in row["detail"] and says in row["detail"]
+
+
+def test_nccl_virtual_fails_without_the_refusal(checks, monkeypatch):
+    from dltool.experiments.scale import ScaleConfig
+
+    monkeypatch.setattr(ScaleConfig, "validate", lambda self: None)  # scale no longer refuses NCCL on virtual GPUs
+    checks.FAKE["t_nccl_two_logical"] = {"ran": False, "detail": "InternalError: ncclInvalidUsage"}
+    assert checks.check_nccl_virtual(1) is False
+    (row,) = checks.lines()
+    assert row["detail"].startswith("mnist devices: exit 2;")
+
+
+@pytest.mark.parametrize("gpus", [0, 1])
+def test_collective_timeout_is_a_configuration_check_that_never_passes(checks, gpus):
+    """One process cannot withhold a replica to make a timeout fire: the row skips and says it only checked the
+    configuration (no timeout unless asked), on a GPU too."""
+    assert checks.check_timeout(gpus) is None
+    (row,) = checks.lines()
+    assert row["detail"].startswith("skipped: cannot be shown in one process")
+    assert "configuration check only" in row["detail"] and "(None, None, None)" in row["detail"]
+
+
+def test_collective_timeout_fails_a_default_that_sets_one(checks, monkeypatch):
+    import types
+
+    from dltool.engine import devices
+
+    monkeypatch.setattr(devices, "communication_options", lambda name: types.SimpleNamespace(timeout_seconds=600.0))
+    assert checks.check_timeout(1) is False
+    (row,) = checks.lines()
+    assert "600.0" in row["detail"] and "want none unless asked" in row["detail"]
