@@ -22,7 +22,8 @@
 #   allreduce-nccl          NCCL all-reduce over 2 physical GPUs, measured and verified; skipped on one GPU
 #   allreduce-hierarchical  HierarchicalCopyAllReduce on 2 logical GPUs, sums verified
 #   cutout                  cutout train --quick on the GPU, every run at validation accuracy >= 0.18
-#   benchmarks/gpu_path_checks.py, when present: one row per check (`gpu_path_checks.py --list`)
+#   benchmarks/gpu_path_checks.py, when present: one row per check (`gpu_path_checks.py --list`), each run in its
+#                           own process under its own limit
 #
 # Usage: benchmarks/gpu_check.sh [--dry-run] [--rows NAME[,NAME]] [--keep DIR]
 #   --dry-run          list the rows, what each asserts, its limit and command; run nothing (exit 0)
@@ -30,8 +31,8 @@
 #                      name, or path-checks for all of them); env always runs first
 #   --keep DIR         keep every run folder and log under DIR (default: a temporary folder, removed at the end)
 # Environment: DLTOOL (default "python -m dltool"), PYTHON (default python), DLTOOL_DATA_DIR (MNIST for the mnist
-# rows, CIFAR-10 for cutout), GPU_CHECK_BUDGET_S (default 480: rows that would start past it fail as "not run";
-# the warm-up is outside it), GPU_CHECK_LIMIT_FACTOR (default 1: multiplies every row's limit, for a slow disk or
+# rows, CIFAR-10 for cutout), GPU_CHECK_BUDGET_S (default 480: rows and path checks that would start past it fail
+# as "not run", each by name; the warm-up is outside it), GPU_CHECK_LIMIT_FACTOR (default 1: multiplies every row's limit, for a slow disk or
 # a shared GPU), GPU_CHECK_WARMUP_S (default 2400: the warm-up's limit; TensorFlow says a PTX JIT "could take 30
 # minutes or longer"), GPU_CHECK_PATH_CHECKS (default benchmarks/gpu_path_checks.py).
 # Exit: 0 all rows passed (or skipped), 1 a row failed, 2 bad usage, 3 no GPU.
@@ -62,21 +63,23 @@ case "$FACTOR" in ''|*[!0-9.]*|*.*.*) echo "gpu_check.sh: error: GPU_CHECK_LIMIT
                                exit 2 ;; esac
 
 # name | limit (s, on one GPU after the warm-up) | what it asserts | dltool arguments (the script adds --out, --json)
-# Limits: each dltool process starts TensorFlow and CUDA (≈ 10 s) and traces its step; the sum on one GPU (the
-# nccl row skips) is 380 s, and gpu_path_checks.py gets what is left of the 480 s budget (≈ 100 s: 11 checks,
-# most in their own process).
+# Limits: each dltool process starts TensorFlow and CUDA (≈ 10 s) and traces its step. On one GPU (the nccl row
+# skips) the rows after env sum to 335 s, and gpu_path_checks.py's checks, each in its own process under its own
+# limit (its --list gives them; fp16_workers skips on one GPU), to 145 s: 480 s, the budget. Past the budget a row
+# or check is not started and says so by name.
 ROWS=(
   "env|45|TensorFlow sees every GPU with a compute capability; this build carries code for each (machine code, or PTX JIT with a warning); the driver is new enough for the build|env --tensorflow"
   "mnist-fp16|50|trains on the GPU (run's device GPU, nvidia-smi saw it busy) in fp16 to test accuracy >= 0.98; the loss scale moving: fp16_loss_scale|mnist cnn --preset fast99 --precision fp16"
   "mnist-bf16|50|trains on the GPU (run's device GPU, nvidia-smi saw it busy) in bf16 to test accuracy >= 0.98|mnist cnn --preset fast99 --precision bf16"
   "scale-1gpu|45|one physical GPU, not virtual: the 1-learner run is labelled non-virtual on GPU, finished, throughput > 0, GPU busy (skipped: needs scale --no-virtual, when this version lacks it)|scale --quick --gpus 1 --no-virtual"
   "scale-2virtual|75|2 logical GPUs carved from one: a finished 2-learner run labelled virtual on GPU, throughput > 0|scale --quick --gpus 2 --virtual"
-  "allreduce-nccl|45|NCCL all-reduce over 2 physical GPUs: the nccl row is measured (bus bandwidth > 0), sums verified; skipped on 1 GPU|allreduce --quick --devices 2 --implementations nccl --workers 0 --no-train"
+  "allreduce-nccl|45|NCCL all-reduce over 2 physical GPUs (not virtual: no --quick, whose preset splits one device): the nccl row is measured (bus bandwidth > 0), sums verified; skipped on 1 GPU|allreduce --devices 2 --implementations nccl --workers 0 --no-train --model softmax --max-size 256K --iterations 3"
   "allreduce-hierarchical|40|HierarchicalCopyAllReduce on 2 logical GPUs of one card: every size measured, sums verified|allreduce --quick --devices 2 --virtual --implementations hierarchical-copy --workers 0 --no-train"
   "cutout|75|cutout train --quick on the GPU: every run finishes with validation accuracy >= 0.18 (chance 0.10; CPU measured 0.24-0.27)|cutout train --quick"
 )
 WARMUP_ASSERTS="untimed, outside the budget: the first use of the GPU kernels (fp32, fp16, bf16 conv steps) runs on the GPU; reports how long it took (a PTX JIT compile on GPUs without machine code in the build)"
 PATH_CHECKS=${GPU_CHECK_PATH_CHECKS:-"$HERE/gpu_path_checks.py"}
+PATH_LIMIT=60  # a path check whose --list gives no limit of its own
 
 scaled() { "$PYTHON" -c "import sys; print(max(1, round(float(sys.argv[1]) * float(sys.argv[2]))))" "$1" "$FACTOR"; }
 
@@ -126,12 +129,12 @@ if [ "$DRY" = 1 ]; then
     printf '%-24s %6ss  %s\n%-24s %7s  dltool %s\n' "$name" "$(scaled "$limit")" "$asserts" "" "" "$args"
   done
   if [ -f "$PATH_CHECKS" ] && [ "$RUN_PATH" = 1 ]; then
-    while IFS=$'\t' read -r pname passerts; do
+    while IFS=$'\t' read -r pname passerts plimit; do
       [ -n "$pname" ] || continue
       [ "${#PATH_ONLY[@]}" -eq 0 ] || selected "$pname" || continue
-      printf '%-24s %7s  %s\n' "$pname" "rest" "$passerts"
+      printf '%-24s %6ss  %s\n' "$pname" "$(scaled "${plimit:-$PATH_LIMIT}")" "$passerts"
     done <<<"$PATH_LIST"
-    printf '%-24s %7s  %s\n' "" "" "$PYTHON $PATH_CHECKS (one JSON line per check)"
+    printf '%-24s %7s  %s\n' "" "" "$PYTHON $PATH_CHECKS --only NAME (each check in its own process, under its limit)"
   elif [ ! -f "$PATH_CHECKS" ]; then
     printf '%-24s %7s  %s\n' "gpu_path_checks.py" "—" "not present: no rows"
   fi
@@ -168,8 +171,11 @@ add_row() {  # name verdict seconds detail
   printf '%-24s %-5s %5ss  %s\n' "$1" "$2" "$3" "$4" >&2
 }
 
-sample_start() {  # FILE: nvidia-smi's GPU utilisation (%) every 0.5 s until sample_stop
-  nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 500 >"$1" 2>/dev/null &
+# the GPU the rows train on: TensorFlow's GPU:0, the first of CUDA_VISIBLE_DEVICES (an index or a UUID), else 0
+SMI_ID=$(echo "${CUDA_VISIBLE_DEVICES:-}" | cut -d, -f1 | tr -d '[:space:]')
+SMI_ID=${SMI_ID:-0}
+sample_start() {  # FILE: nvidia-smi's utilisation (%) of that GPU every 0.5 s until sample_stop
+  nvidia-smi -i "$SMI_ID" --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 500 >"$1" 2>/dev/null &
   SAMPLER=$!
 }
 sample_stop() {
@@ -219,7 +225,8 @@ def load(path):
         return None
 
 def busy():
-    """The highest GPU utilisation nvidia-smi sampled while the row ran (None: no sample)."""
+    """The highest GPU utilisation nvidia-smi sampled while the row ran; None when it gave no number (it prints
+    [N/A] on MIG slices and some vGPUs): then nobody can tell, which is not "idle"."""
     try:
         values = [float(v) for v in Path(out_file).with_suffix(".smi").read_text().split() if v.replace(".", "", 1).isdigit()]
     except OSError:
@@ -233,7 +240,9 @@ saved = load(Path(run_dir) / "results.json") or {}
 devices = (saved.get("environment") or doc.get("environment") or {}).get("devices") or {}
 on_gpu = devices.get("device_type") == "GPU"
 util = busy()
-util_text = "GPU idle while it ran" if not util else f"GPU busy up to {util:g} %"
+util_text = ("GPU busy: cannot tell (nvidia-smi gave no utilisation, e.g. [N/A] on MIG or vGPU)" if util is None
+             else "GPU idle while it ran" if not util else f"GPU busy up to {util:g} %")
+busy_ok = util is None or util > 0  # no number is "cannot tell", reported, and fails nothing on its own
 if name == "env":
     gpus = doc.get("gpus") or []
     old = [w for w in doc.get("warnings") or [] if "older than" in w]
@@ -249,7 +258,7 @@ elif name.startswith("mnist"):
     acc = runs[0].get("test_accuracy") if runs else None
     precision = (saved.get("environment") or {}).get("precision") or doc.get("config", {}).get("precision")
     want = name.split("-")[-1]
-    ok = on_gpu and bool(util) and acc is not None and acc >= 0.98 and precision == want
+    ok = on_gpu and busy_ok and acc is not None and acc >= 0.98 and precision == want
     secs = runs[0].get("train_seconds") if runs else None
     print(f"{'PASS' if ok else 'FAIL'}|device {devices.get('device_type')}, {util_text}, precision {precision}, "
           f"test accuracy {acc} (want >= 0.98), {secs and round(secs, 1)} s training, "
@@ -262,7 +271,7 @@ elif name.startswith("scale"):
     if name == "scale-2virtual":
         ok = ok and any(r.get("learners") == 2 and r.get("virtual") for r in runs)
     else:  # one physical GPU: no virtual label anywhere, and the GPU did the work
-        ok = ok and all(r.get("learners") == 1 and not r.get("virtual") for r in runs) and bool(util)
+        ok = ok and all(r.get("learners") == 1 and not r.get("virtual") for r in runs) and busy_ok
     best = max((r.get("throughput") or 0 for r in runs), default=0)
     virtual = sorted({bool(r.get("virtual")) for r in runs})
     print(f"{'PASS' if ok else 'FAIL'}|{len(runs)} runs on {', '.join(labels)} (virtual: {virtual}); best "
@@ -347,40 +356,26 @@ for row in "${ROWS[@]}"; do
   add_row "$name" "${verdict%%|*}" "$took" "${verdict#*|}"
 done
 
-if [ -f "$PATH_CHECKS" ] && [ "$RUN_PATH" = 1 ]; then
-  left=$((BUDGET - ($(date +%s) - START)))
-  only=()
-  [ "${#PATH_ONLY[@]}" -gt 0 ] && only=(--only "$(IFS=,; echo "${PATH_ONLY[*]}")")
-  if [ "$left" -lt 15 ]; then
-    add_row "gpu_path_checks.py" FAIL 0 "not run: the ${BUDGET}s budget was spent"
-  else
+if [ -f "$PATH_CHECKS" ] && [ "$RUN_PATH" = 1 ]; then  # each check in its own process, under its own limit
+  while IFS=$'\t' read -r pname _ plimit; do
+    [ -n "$pname" ] || continue
+    [ "${#PATH_ONLY[@]}" -eq 0 ] || selected "$pname" || continue
+    plimit=$(scaled "${plimit:-$PATH_LIMIT}")
+    left=$((BUDGET - ($(date +%s) - START)))
+    if [ "$left" -lt 10 ]; then add_row "$pname" FAIL 0 "not run: the ${BUDGET}s budget was spent"; continue; fi
+    [ "$plimit" -gt "$left" ] && plimit=$left
     t0=$(date +%s)
-    timeout "$left" "$PYTHON" "$PATH_CHECKS" ${only[@]+"${only[@]}"} >"$WORK/path_checks.jsonl" 2>"$WORK/path_checks.log"
+    timeout "$plimit" "$PYTHON" "$PATH_CHECKS" --only "$pname" </dev/null >"$WORK/path-$pname.jsonl" 2>"$WORK/path-$pname.log"
     rc=$?
     took=$(( $(date +%s) - t0 ))
-    while IFS=$'\t' read -r cname cverdict cdetail; do
-      add_row "$cname" "$cverdict" "$took" "$cdetail"
-    done < <("$PYTHON" - "$WORK/path_checks.jsonl" <<'PY'
-import json, sys
-for line in open(sys.argv[1], encoding="utf-8"):
-    line = line.strip()
-    if not line.startswith("{"):
-        continue
-    try:
-        row = json.loads(line)
-    except ValueError:
-        continue
-    verdict = {True: "PASS", False: "FAIL", None: "SKIP"}.get(row.get("ok"), "FAIL")
-    detail = " ".join(str(row.get("detail", "")).split())[:200]
-    print(f"{row.get('check', '?')}\t{verdict}\t{detail}")
-PY
-)
-    if [ "$rc" = 124 ]; then add_row "gpu_path_checks.py" FAIL "$took" "timed out after ${left}s"
-    elif [ "$rc" != 0 ] && ! grep -q . "$WORK/path_checks.jsonl"; then
-      add_row "gpu_path_checks.py" FAIL "$took" "exit $rc: $(tail -1 "$WORK/path_checks.log" | cut -c1-160)"
-    elif [ "$rc" != 0 ]; then FAILED=1
+    line=$(grep '^{' "$WORK/path-$pname.jsonl" | tail -1)
+    if [ "$rc" = 124 ]; then add_row "$pname" FAIL "$took" "timed out after ${plimit}s ($WORK/path-$pname.log)"
+    elif [ -z "$line" ]; then add_row "$pname" FAIL "$took" "exit $rc: $(tail -1 "$WORK/path-$pname.log" | cut -c1-160)"
+    else
+      verdict=$("$PYTHON" -c "import json,sys; r=json.loads(sys.argv[1]); print({True:'PASS',False:'FAIL',None:'SKIP'}.get(r.get('ok'),'FAIL')+'|'+' '.join(str(r.get('detail','')).split())[:200])" "$line")
+      add_row "$pname" "${verdict%%|*}" "$took" "${verdict#*|}"
     fi
-  fi
+  done <<<"$PATH_LIST"
 fi
 
 total=$(( $(date +%s) - START ))

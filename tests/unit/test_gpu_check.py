@@ -41,8 +41,6 @@ if args[0] == "env":
     gpus = [] if "tf-no-gpu" in mode else [{"index": 0, "name": "Fake GPU", "compute_capability": "9.0",
                                             "code_kind": "ptx_jit", "code": "compute_90"}]
     warnings = ["GPU 0: driver 535.54.03 is older than 555.42.02"] if "old-driver" in mode else []
-    if "tf-no-gpu" in mode:
-        warnings = ["driver 470.182.03 is older than 525.60.13, the minimum for CUDA 12.x"]
     doc = {"gpus": gpus, "driver_version": "560.35.03", "warnings": warnings,
            "nccl": {"usable": "nccl-broken" not in mode, "detail": "fake NCCL"}}
 elif args[0] == "mnist":
@@ -53,7 +51,8 @@ elif args[0] == "scale":
                      "status": "finished"} for k in range(1, n + 1)], "environment": env}
 elif args[0] == "allreduce":
     impl = args[args.index("--implementations") + 1]
-    virtual = "--virtual" in args
+    # as AllreduceConfig decides: --quick's preset splits the devices virtually unless --no-virtual is given
+    virtual = "--virtual" in args or ("--quick" in args and "--no-virtual" not in args)
     row = {"strategy": "mirrored", "implementation": impl, "devices": 2, "virtual": virtual, "status": "ok",
            "verified": True, "busbw": 2e9}
     if impl == "nccl" and virtual:  # what allreduce reports for NCCL on logical GPUs of one card
@@ -77,17 +76,22 @@ print(json.dumps(doc))
 
 FAKE_PATH_CHECKS = r'''
 import json, sys
-CHECKS = {"fake_fp16_matmul": "an fp16 matmul on the GPU equals numpy's", "fake_two_gpus": "needs 2 physical GPUs"}
+import os, time
+CHECKS = {"fake_fp16_matmul": "an fp16 matmul on the GPU equals numpy's", "fake_two_gpus": "needs 2 physical GPUs",
+          "fake_hang": "hangs when STUB_MODE has path-hang"}
 if "--list" in sys.argv:
     for name, asserts in CHECKS.items():
-        print(f"{name}\t{asserts}")
+        print(f"{name}\t{asserts}\t{3 if name == 'fake_hang' else 20}")
     sys.exit()
 if "--warmup" in sys.argv:
     print(json.dumps({"check": "warm-up", "ok": True, "detail": "on GPU; fp32 first 12.0 s, warm 0.01 s"}))
     sys.exit()
 only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else list(CHECKS)
-rows = {"fake_fp16_matmul": (True, "1.0 == 1.0"), "fake_two_gpus": (None, "skipped: needs 2 physical GPUs")}
+rows = {"fake_fp16_matmul": (True, "1.0 == 1.0"), "fake_two_gpus": (None, "skipped: needs 2 physical GPUs"),
+        "fake_hang": (True, "did not hang")}
 for name in only:
+    if name == "fake_hang" and "path-hang" in os.environ.get("STUB_MODE", ""):
+        time.sleep(30)
     ok, detail = rows[name]
     print(json.dumps({"check": name, "ok": ok, "detail": detail}))
 '''
@@ -104,13 +108,19 @@ def _env(tmp_path, mode="ok", path_checks=True, **extra) -> dict:
 
 
 def _run(tmp_path, *args, fake_gpu=True, gpus=1, util=40, mode="ok", path_checks=True, extra_env=None,
-         timeout=120):
+         timeout=120, query=""):
+    """``query``: what the fake nvidia-smi answers to ``--query-gpu=name,…`` (real ``dltool env`` asks it); its
+    utilisation queries are logged to ``smi_calls``."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     if fake_gpu:
         smi = bin_dir / "nvidia-smi"
         listing = "\n".join(f"GPU {i}: Fake GPU (UUID: GPU-{i})" for i in range(gpus))
-        smi.write_text(f"#!/bin/sh\ncase \"$*\" in\n  *utilization*) echo 0; echo {util} ;;\n"
+        smi.write_text(f"#!/bin/sh\ncase \"$*\" in\n"
+                       f"  *utilization*) echo \"$*\" >>'{tmp_path / 'smi_calls'}'; "
+                       f"echo '{0 if isinstance(util, int) else util}'; echo '{util}' ;;\n"
+                       "  *compute_cap*) echo 'Field \"compute_cap\" is not a valid field to query.'; exit 2 ;;\n"
+                       f"  *query-gpu=name*) echo '{query}' ;;\n"
                        f"  *) cat <<'EOF'\n{listing}\nEOF\n;;\nesac\n")
         smi.chmod(0o755)
     (tmp_path / "fake_dltool.py").write_text(FAKE_DLTOOL)
@@ -165,15 +175,23 @@ def test_dry_run_lists_the_real_path_checks(tmp_path):
     assert "get_memory_info" in out
 
 
-def test_row_limits_fit_the_budget_on_one_gpu(tmp_path):
-    out = _run(tmp_path, "--dry-run").stdout
+def test_row_and_check_limits_fit_the_budget_on_one_gpu(tmp_path):
+    """Every row and every path check has its own limit; on one GPU (the nccl row and fp16_workers skip) the rows
+    after env (which runs before the budget's clock) and the checks add up to the 480 s budget at most."""
+    real = SCRIPT.parent / "gpu_path_checks.py"
+    out = _run(tmp_path, "--dry-run", extra_env={"GPU_CHECK_PATH_CHECKS": str(real)}).stdout
+    checks = subprocess.run([sys.executable, str(real), "--list"], capture_output=True, text=True,
+                            timeout=60).stdout
+    names = [line.split("\t")[0] for line in checks.splitlines()]
     limits = {}
     for line in out.splitlines():
         parts = line.split()
-        if parts and parts[0] in ROWS and parts[1].endswith("s"):
+        if parts and parts[0] in ROWS + names and parts[1].endswith("s"):
             limits[parts[0]] = int(parts[1][:-1])
-    assert set(limits) == set(ROWS)
-    assert sum(v for k, v in limits.items() if k != "allreduce-nccl") <= 480 - 90  # ≥ 90 s left for path checks
+    assert set(limits) == set(ROWS + names) and len(names) == 11
+    one_gpu = sum(v for k, v in limits.items() if k not in ("env", "allreduce-nccl", "fp16_workers"))
+    assert one_gpu <= 480
+    assert all(limits[name] <= 60 for name in names)
     doubled = _run(tmp_path, "--dry-run", extra_env={"GPU_CHECK_LIMIT_FACTOR": "2"}).stdout
     assert any(line.split()[:2] == ["cutout", "150s"] for line in doubled.splitlines() if line.strip())
 
@@ -200,9 +218,14 @@ def test_no_gpu_says_so_and_exits_3(tmp_path):
     assert "no NVIDIA GPU" in done.stderr and "--dry-run" in done.stderr and done.stdout == ""
 
 
-def test_tensorflow_without_the_gpu_exits_3(tmp_path):
-    done = _run(tmp_path, mode="tf-no-gpu")
-    assert done.returncode == 3 and "TensorFlow does not" in done.stderr and "[gpu]" in done.stderr
+@pytest.mark.slow  # the real env: two TensorFlow imports, ≈ 30 s on 2 cores
+def test_tensorflow_without_the_gpu_exits_3_with_envs_warning(tmp_path):
+    """The real `dltool env --tensorflow` (TensorFlow on this machine sees no GPU) with nvidia-smi reporting a V100
+    on driver 470, too old for the CUDA 12 build: the script stops with exit 3 and passes env's warning on."""
+    done = _run(tmp_path, query="Tesla V100-SXM2-16GB, 16160, 470.182.03",
+                extra_env={"DLTOOL": f"{sys.executable} -m dltool"})
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "TensorFlow does not" in done.stderr and "[gpu]" in done.stderr
     assert "dltool env warns: driver 470.182.03 is older than 525.60.13" in done.stderr  # the likely reason
 
 
@@ -211,7 +234,7 @@ def test_one_gpu_passes_and_skips_nccl_instead_of_failing_it(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     table = _table(done.stdout)
     assert table == {**{row: "PASS" for row in ROWS}, "allreduce-nccl": "SKIP", "warm-up": "PASS",
-                     "fake_fp16_matmul": "PASS", "fake_two_gpus": "SKIP"}
+                     "fake_fp16_matmul": "PASS", "fake_two_gpus": "SKIP", "fake_hang": "PASS"}
     assert "skipped: NCCL all-reduce needs ≥ 2 physical GPUs" in _detail(done.stdout, "allreduce-nccl")
     assert not any("nccl" in c for c in _calls(tmp_path))  # nothing ran for it
     assert "all passed" in done.stdout
@@ -224,7 +247,8 @@ def test_two_gpus_run_nccl_on_them_and_need_a_measured_row(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert _table(done.stdout)["allreduce-nccl"] == "PASS"
     (call,) = [c for c in _calls(tmp_path) if "nccl" in c]
-    assert "--virtual" not in call.split() and "--devices 2" in call
+    # neither --virtual nor --quick, whose preset splits the devices virtually (then NCCL is "unavailable")
+    assert not {"--virtual", "--quick"} & set(call.split()) and "--devices 2" in call
 
 
 @pytest.mark.parametrize("mode, says", [("nccl-broken", "ncclSystemError"), ("nccl-wrong", "WRONG SUM")])
@@ -253,6 +277,40 @@ def test_an_idle_gpu_fails_the_training_rows(tmp_path):
     assert done.returncode == 1
     table = _table(done.stdout)
     assert table["mnist-fp16"] == "FAIL" and "GPU idle while it ran" in _detail(done.stdout, "mnist-fp16")
+
+
+def test_no_utilisation_reported_is_cannot_tell_not_idle(tmp_path):
+    """nvidia-smi prints [N/A] for utilisation on MIG slices and some vGPUs: that is no evidence of an idle GPU."""
+    done = _run(tmp_path, "--rows", "mnist-fp16,scale-1gpu", util="[N/A]", mode="ok,no-virtual", path_checks=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _table(done.stdout) == {"env": "PASS", "mnist-fp16": "PASS", "scale-1gpu": "PASS"}
+    assert "GPU busy: cannot tell" in _detail(done.stdout, "mnist-fp16")
+
+
+@pytest.mark.parametrize("mask, gpu", [(None, "0"), ("1", "1"), ("GPU-1,GPU-0", "GPU-1")])
+def test_utilisation_is_sampled_on_the_gpu_the_row_uses(tmp_path, mask, gpu):
+    extra = {"CUDA_VISIBLE_DEVICES": mask} if mask else {}
+    done = _run(tmp_path, "--rows", "mnist-fp16", gpus=2, path_checks=False, extra_env=extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (call,) = (tmp_path / "smi_calls").read_text().splitlines()
+    assert f"-i {gpu} " in f"{call} "
+
+
+def test_a_path_check_past_its_limit_is_named_and_the_others_run(tmp_path):
+    done = _run(tmp_path, "--rows", "fake_fp16_matmul,fake_hang,fake_two_gpus", mode="ok,path-hang")
+    assert done.returncode == 1
+    assert _table(done.stdout) == {"env": "PASS", "fake_fp16_matmul": "PASS", "fake_hang": "FAIL",
+                                   "fake_two_gpus": "SKIP"}
+    assert "timed out after 3s" in _detail(done.stdout, "fake_hang")
+
+
+def test_a_spent_budget_names_each_check_not_run(tmp_path):
+    done = _run(tmp_path, "--rows", "path-checks", extra_env={"GPU_CHECK_BUDGET_S": "5"})
+    assert done.returncode == 1
+    table = _table(done.stdout)
+    assert table == {"env": "PASS", "fake_fp16_matmul": "FAIL", "fake_two_gpus": "FAIL", "fake_hang": "FAIL"}
+    assert all("not run: the 5s budget was spent" in _detail(done.stdout, name)
+               for name in ("fake_fp16_matmul", "fake_two_gpus", "fake_hang"))
 
 
 def test_cutout_below_its_accuracy_threshold_fails(tmp_path):
