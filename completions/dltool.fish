@@ -110,6 +110,7 @@ complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l min-size
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l model
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l no-save
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l no-train
+complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l no-virtual
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l out
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l precision -r -a 'fp32 bf16 fp16'
 complete -c dltool -n '__fish_seen_subcommand_from allreduce' -l quick

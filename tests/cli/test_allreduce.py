@@ -80,3 +80,20 @@ def test_unknown_model_message_names_allreduce(cli):
     assert result.exit_code == 2, result.output
     (line,) = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert "unknown model 'vgg16' for allreduce" in line and "for scale" not in line
+
+
+def test_no_virtual_overrides_the_quick_preset(cli, monkeypatch):
+    """--quick splits the devices virtually; --no-virtual asks for real ones, so on a machine without GPUs two
+    devices are refused (exit 3, naming --virtual) instead of being carved out of the CPU."""
+    import dltool.engine.devices as devices
+    from dltool.experiments.allreduce import AllreduceConfig
+
+    monkeypatch.setattr(devices, "physical_gpus", lambda: 0)
+    seen = []
+    real = AllreduceConfig.from_options.__func__
+    monkeypatch.setattr(AllreduceConfig, "from_options",
+                        classmethod(lambda cls, *a, **k: seen.append(real(cls, *a, **k)) or seen[-1]))
+    result = cli("allreduce", "--quick", "--no-virtual", "--devices", "2", "--workers", "0", "--no-train",
+                 "--no-save")
+    assert result.exit_code == 3, result.output
+    assert seen and seen[-1].virtual is False and "--virtual" in result.stderr.splitlines()[-1]

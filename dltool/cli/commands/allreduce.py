@@ -14,8 +14,10 @@ def allreduce(
     devices: Annotated[Optional[str], typer.Option("--devices", help="MirroredStrategy device counts, e.g. "
                        "1,2,4,8 (each count runs in its own process). (default: 1,2,4,8)",
                        show_default=False)] = None,
-    virtual: Annotated[bool, typer.Option("--virtual", help="Split one GPU (or the CPU) into N logical devices; "
-                       "those rows are labelled virtual.")] = False,
+    virtual: Annotated[Optional[bool], typer.Option(
+        "--virtual/--no-virtual", help="--virtual: split one GPU (or the CPU) into N logical devices; those rows are "
+        "labelled virtual (--quick's default). --no-virtual: real devices only, e.g. --quick --devices 2 "
+        "--no-virtual on two physical GPUs.", show_default=False)] = None,
     implementations: Annotated[Optional[str], typer.Option("--implementations", help="Cross-device ops: nccl, "
                                "hierarchical-copy, reduction-to-one-device. (default: all)",
                                show_default=False)] = None,
