@@ -102,9 +102,10 @@ TINY_RUNS = {
                         "--test-subset", "64"], "cifar-10-sample"),
     "scale": (["scale", "--gpus", "1,2", "--virtual", "--model", "softmax", "--dataset", "synthetic", "--steps", "8",
                "--batch-size", "64", "--per-learner-batch", "32"], None),
+    # training included (3 steps of 8): the README's `.train[]` example has rows to read
     "allreduce": (["allreduce", "--quick", "--devices", "2", "--implementations",
-                   "reduction-to-one-device,hierarchical-copy", "--workers", "0", "--max-size", "16K", "--no-train"],
-                  None),
+                   "reduction-to-one-device,hierarchical-copy", "--workers", "0", "--max-size", "16K", "--steps", "3",
+                   "--batch-size", "8"], None),
     "cutout train": (["cutout", "train", "--quick", "--ms", "1", "--epochs", "1", "--subset", "200", "--validation",
                       "64", "--test-subset", "64"], "cifar-10-sample"),
     "eggholder": (["eggholder", "--quick", "--max-networks", "2", "--epochs", "2", "--samples", "2000",
