@@ -30,6 +30,15 @@ def peak_device(tf) -> str:
     return "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
 
 
+def device_peak(tf, precision: str, measure=None) -> tuple[str, float | None]:
+    """(the device the steps run on, its matmul peak in FLOP/s at ``precision``): the peak is measured on that
+    device. ``measure`` is dltool.engine.peak.matmul_peak unless given (a test passes a recorder)."""
+    if measure is None:
+        from dltool.engine.peak import matmul_peak as measure
+    device = peak_device(tf)
+    return device, measure(precision, device)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=100, help="steps per compiled call")
@@ -45,7 +54,6 @@ def main() -> None:
     from dltool.data import load, normalise
     from dltool.engine.fused import apply_gradients
     from dltool.engine.loop import set_seed
-    from dltool.engine.peak import matmul_peak
     from dltool.models import deep_mnist_cnn
 
     data = load("mnist")
@@ -61,8 +69,7 @@ def main() -> None:
         keras.config.set_dtype_policy("float32")
         macs = report_from_model(model).total_macs
         flops = 6.0 * macs
-        device = peak_device(tf)
-        peak = matmul_peak(precision, device)
+        device, peak = device_peak(tf, precision)
         optimizers = {"keras": keras.optimizers.Adam(1e-4), "fused": keras.optimizers.Adam(1e-4)}
         for opt in optimizers.values():
             opt.build(model.trainable_variables)

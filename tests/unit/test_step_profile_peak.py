@@ -38,6 +38,21 @@ def test_cpu_steps_use_the_cpu_peak():
     assert _module().peak_device(tf) == "/cpu:0"
 
 
-def test_the_peak_is_asked_for_that_device():
-    text = SCRIPT.read_text()
-    assert "matmul_peak(precision, device)" in text and "device = peak_device(tf)" in text
+def test_the_peak_is_asked_for_that_device(monkeypatch):
+    """The peak is measured on the device the steps run on, at the precision profiled (a recorder stands in
+    for matmul_peak, which is also what the script uses when none is given)."""
+    from dltool.engine import peak
+
+    module = _module()
+    for gpus, device in ((1, "/gpu:0"), (0, "/cpu:0")):
+        tf, _ = _fake_tf(gpus)
+        measured = []
+
+        def record(precision, on, measure=True):
+            measured.append((precision, on))
+            return 2.0e12
+
+        assert module.device_peak(tf, "bf16", record) == (device, 2.0e12) and measured == [("bf16", device)]
+        measured.clear()
+        monkeypatch.setattr(peak, "matmul_peak", record)  # the default: dltool's matmul_peak, asked the same
+        assert module.device_peak(tf, "fp32") == (device, 2.0e12) and measured == [("fp32", device)]
