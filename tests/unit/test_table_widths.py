@@ -252,3 +252,21 @@ def test_every_stored_table_fits_the_terminal_leaving_out_secondary_columns(cli,
         assert terminal.cut() == [], command
     assert wide == {}
     assert f"Left out at {width} columns: devices, per learner, step (ms), MFU, wall" in " ".join(text["scale"].split())
+
+
+@pytest.mark.slow
+def test_the_current_views_fit_80_columns_with_every_number_whole(tiny_run, cli, monkeypatch):
+    """The tests above render a committed snapshot (data/run_tables.json): a column added to a view since, or a
+    ``secondary`` flag dropped, would not show there. The tiny run of this test session (``tiny_run``,
+    tests/conftest.py: each training command once) wrote its tables with the views as they are now; they are
+    printed again at 80 columns: plain, they fit the terminal; with every number longer, none is cut."""
+    saved = json.loads((tiny_run.folder / "results.json").read_text(encoding="utf-8"))
+    assert saved["tables"], tiny_run.command
+    terminal = _Terminal(monkeypatch, width=80, lengthen=False)
+    assert cli("runs", "show", str(tiny_run.folder)).exit_code == 0
+    lines = terminal.buffer.getvalue().splitlines()
+    assert len(terminal.specs) == len(saved["tables"]) and terminal.cut() == []
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    terminal = _Terminal(monkeypatch, width=80, lengthen=True)
+    assert cli("runs", "show", str(tiny_run.folder)).exit_code == 0
+    assert terminal.cut() == [], tiny_run.command
